@@ -1,0 +1,158 @@
+"""The problem vocabulary every other room speaks: objectives, fidelities, trials, results and tasks."""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+import numpy as np
+from ConfigSpace import Configuration, ConfigurationSpace
+
+Config = dict[str, Any]
+Status = Literal["ok", "failed", "timeout"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One objective of a task. Every objective is minimised (accuracy enters as error = 1 - acc).
+
+    ``lower`` and ``upper`` are the task's fixed normalisation bounds: they ship with the task and
+    never depend on a run, so hypervolumes of different runs are comparable.
+    """
+
+    name: str
+    lower: float
+    upper: float
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.lower < self.upper:
+            raise ValueError(f"objective {self.name!r}: lower ({self.lower}) must be below upper ({self.upper})")
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """The budget axis of a task (epochs, say). ``values`` lists the levels of a tabular fidelity."""
+
+    name: str
+    min: float
+    max: float
+    values: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min <= self.max:
+            raise ValueError(f"fidelity {self.name!r}: need 0 < min <= max, got {self.min}, {self.max}")
+        if self.values is not None and (min(self.values) != self.min or max(self.values) != self.max):
+            raise ValueError(f"fidelity {self.name!r}: values must span [min, max]")
+
+    def contains(self, value: float) -> bool:
+        if self.values is not None:
+            return any(math.isclose(value, v) for v in self.values)
+        return self.min <= value <= self.max
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One configuration to evaluate, handed out by ``Baseline.ask``.
+
+    ``fidelity`` is None when the task has no fidelity or the baseline asks for the task's maximum.
+    """
+
+    id: int
+    config: Config
+    fidelity: float | None = None
+
+
+@dataclass
+class Result:
+    """What an evaluation returns.
+
+    ``objectives`` are the values the optimiser is told (one recorded seed on a tabular task, one
+    training run on a live task). ``expected`` are the noise-free values where the task knows them
+    (mean over a table's recorded seeds); analysis reports hypervolume on them when present.
+    A value that could not be measured is NaN with its reason in ``info["missing"]``.
+    """
+
+    objectives: dict[str, float]
+    cost_s: float
+    info: dict[str, Any] = field(default_factory=dict)
+    status: Status = "ok"
+    expected: dict[str, float] | None = None
+
+    @classmethod
+    def failure(cls, reason: str, cost_s: float = 0.0, status: Status = "failed") -> Result:
+        return cls(objectives={}, cost_s=cost_s, info={"reason": reason}, status=status)
+
+
+def to_python(config: Mapping[str, Any]) -> Config:
+    """Plain Python scalars (ConfigSpace hands out numpy scalars), sorted by name for stable hashing."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in sorted(dict(config).items())}
+
+
+class Task(ABC):
+    """A joint architecture + hyperparameter problem: its space, objectives, fidelity and evaluation.
+
+    Subclasses set the attributes in ``__init__`` and implement ``_evaluate``; ``evaluate`` checks the
+    input first so that every task rejects an invalid configuration the same way.
+    """
+
+    name: str
+    version: str
+    space: ConfigurationSpace
+    objectives: tuple[Objective, ...]
+    fidelity: Fidelity | None = None
+    #: fixed per task, in normalised objective space (every objective scaled to [0, 1] by its bounds)
+    reference_point: tuple[float, ...]
+    #: "simulated" for tables (cost is replayed), "wall" for tasks that really train
+    clock: Literal["simulated", "wall"] = "simulated"
+
+    @property
+    def objective_names(self) -> list[str]:
+        return [o.name for o in self.objectives]
+
+    def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None, seed: int = 0) -> Result:
+        checked = self.check_config(config)
+        if fidelity is not None:
+            if self.fidelity is None:
+                raise ValueError(f"task {self.name!r} has no fidelity, but fidelity={fidelity} was given")
+            if not self.fidelity.contains(fidelity):
+                raise ValueError(
+                    f"task {self.name!r}: {self.fidelity.name}={fidelity} is outside "
+                    f"[{self.fidelity.min}, {self.fidelity.max}]"
+                )
+        return self._evaluate(checked, fidelity, seed)
+
+    @abstractmethod
+    def _evaluate(self, config: Config, fidelity: float | None, seed: int) -> Result: ...
+
+    def check_config(self, config: Mapping[str, Any]) -> Config:
+        """The configuration as plain Python values; raises ValueError if the space does not admit it."""
+        try:
+            Configuration(self.space, values=dict(config)).check_valid_configuration()
+        except Exception as error:  # ConfigSpace raises several types for the same mistake
+            raise ValueError(f"task {self.name!r}: invalid configuration {dict(config)}: {error}") from None
+        return to_python(config)
+
+    def normalise(self, values: np.ndarray) -> np.ndarray:
+        """Objective values (n, m) scaled by the task's fixed bounds, so each bound pair maps to 0 and 1."""
+        lower = np.array([o.lower for o in self.objectives])
+        upper = np.array([o.upper for o in self.objectives])
+        return (np.asarray(values, dtype=float) - lower) / (upper - lower)
+
+    def data_hash(self) -> str:
+        """A hash of the data the task reads (a table, a data set); empty when there is none."""
+        return ""
+
+    def describe(self) -> dict[str, Any]:
+        """The task as written into every run's metadata."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "objectives": [vars(o) for o in self.objectives],
+            "reference_point": list(self.reference_point),
+            "fidelity": None if self.fidelity is None else vars(self.fidelity),
+            "clock": self.clock,
+            "data_hash": self.data_hash(),
+        }
