@@ -1,0 +1,170 @@
+"""The suite's grid: which baselines, tasks, seeds and budget; read from flags or a YAML/TOML file."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from baselines import BASELINES
+from suite.runner import Budget, RunSpec
+from tasks import TASKS
+from tasks.registry import Registry
+
+DEFAULT_TASKS = ("fcnet-naval", "hpobench-mlp-vehicle", "nb201-cifar10")
+DEFAULT_SEEDS = 3
+DEFAULT_BUDGET = 100
+
+
+class ConfigError(ValueError):
+    """A suite configuration the user must fix; its message is the one line shown."""
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    """One suite: the grid baselines x tasks x seeds, each run with the same budget."""
+
+    baselines: tuple[str, ...] = ()
+    tasks: tuple[str, ...] = DEFAULT_TASKS
+    seeds: tuple[int, ...] = tuple(range(DEFAULT_SEEDS))
+    budget: Budget = field(default_factory=lambda: Budget(evaluations=DEFAULT_BUDGET))
+    workers: int = 1
+    experiment: str = "default"
+    results: Path = Path("results")
+    dask_workers: int | None = None
+    plugins: tuple[str, ...] = ()
+    baseline_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def runs(self) -> list[RunSpec]:
+        return [
+            RunSpec(baseline=b, task=t, seed=s, budget=self.budget, n_workers=self.workers,
+                    options=dict(self.baseline_options.get(b, {})), experiment=self.experiment)
+            for t in self.tasks for b in self.baselines for s in self.seeds
+        ]
+
+
+#: the keys a config file may hold; each one is also a command-line flag (with - for _)
+KEYS = {
+    "baselines": "list of baseline names (default: every registered baseline)",
+    "tasks": "list of task names",
+    "seeds": "number of seeds (0..N-1) or a list of seeds",
+    "budget": "evaluations per run",
+    "budget_seconds": "seconds of the run's clock per run (simulated for tabular tasks)",
+    "workers": "parallel workers inside one run (virtual workers on the simulated clock)",
+    "experiment": "name of the experiment folder under results",
+    "results": "results root folder",
+    "dask_workers": "Dask worker processes of the local cluster (default: number of cores)",
+    "plugins": "modules to import so that their @register lines add baselines or tasks",
+    "baseline_options": "mapping baseline name -> its options",
+}
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist")
+    text = path.read_text()
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text) or {}
+        elif path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            raise ConfigError(f"config file {path}: use .yaml, .yml, .toml or .json")
+    except (tomllib.TOMLDecodeError, yaml.YAMLError, json.JSONDecodeError) as error:
+        raise ConfigError(f"config file {path} cannot be parsed: {str(error).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: expected a mapping of keys, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(KEYS)}")
+    return data
+
+
+def _names(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value) or not value:
+        raise ConfigError(f"{key}: expected a non-empty list of names, got {value!r}")
+    return tuple(value)
+
+
+def _check_known(names: tuple[str, ...], registry: Registry[Any], key: str) -> None:
+    for name in names:
+        if name not in registry:
+            raise ConfigError(f"{key}: unknown {registry.kind} {name!r}; registered: {', '.join(registry.names())}")
+
+
+def _check_options(baseline: str, options: dict[str, Any]) -> None:
+    parameters = inspect.signature(BASELINES.get(baseline).__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    accepted = [n for n in parameters if n not in ("self", "space", "objectives", "fidelity", "seed")]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ConfigError(
+            f"baseline_options: {baseline} has no option(s) {', '.join(unknown)}; "
+            f"its options: {', '.join(accepted) or 'none'}"
+        )
+
+
+def _positive_int(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{key}: expected a positive integer, got {value!r}")
+    return value
+
+
+def build_config(values: dict[str, Any]) -> SuiteConfig:
+    """A validated SuiteConfig from flag or file values (None = not given); plugins are loaded first."""
+    given = {k: v for k, v in values.items() if v is not None}
+    plugins = tuple(given.get("plugins", ()))
+    for module in plugins:
+        try:
+            Registry.load_module(module)
+        except ImportError as error:
+            raise ConfigError(f"plugins: cannot import {module!r}: {error}") from None
+    kwargs: dict[str, Any] = {"plugins": plugins}
+    kwargs["baselines"] = _names(given["baselines"], "baselines") if "baselines" in given else tuple(BASELINES.names())
+    _check_known(kwargs["baselines"], BASELINES, "baselines")
+    if "tasks" in given:
+        kwargs["tasks"] = _names(given["tasks"], "tasks")
+    _check_known(kwargs.get("tasks", DEFAULT_TASKS), TASKS, "tasks")
+    if "seeds" in given:
+        seeds = given["seeds"]
+        if isinstance(seeds, list):
+            if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+                raise ConfigError(f"seeds: expected a list of non-negative integers, got {seeds!r}")
+            kwargs["seeds"] = tuple(seeds)
+        else:
+            kwargs["seeds"] = tuple(range(_positive_int(seeds, "seeds")))
+    evaluations = _positive_int(given["budget"], "budget") if "budget" in given else None
+    seconds = given.get("budget_seconds")
+    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0):
+        raise ConfigError(f"budget_seconds: expected a positive number, got {seconds!r}")
+    if evaluations is not None or seconds is not None:
+        kwargs["budget"] = Budget(evaluations=evaluations, seconds=seconds)
+    for key in ("workers", "dask_workers"):
+        if key in given:
+            kwargs[key] = _positive_int(given[key], key)
+    if "experiment" in given:
+        experiment = str(given["experiment"])
+        if not experiment or "/" in experiment or experiment.startswith("."):
+            raise ConfigError(f"experiment: expected a folder name, got {experiment!r}")
+        kwargs["experiment"] = experiment
+    if "results" in given:
+        kwargs["results"] = Path(given["results"])
+    if "baseline_options" in given:
+        options = given["baseline_options"]
+        if not isinstance(options, dict) or not all(isinstance(v, dict) for v in options.values()):
+            raise ConfigError("baseline_options: expected a mapping of baseline name -> mapping of options")
+        _check_known(tuple(options), BASELINES, "baseline_options")
+        for name, opts in options.items():
+            _check_options(name, opts)
+        kwargs["baseline_options"] = options
+    return SuiteConfig(**kwargs)
