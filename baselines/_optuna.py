@@ -1,0 +1,185 @@
+"""ConfigSpace <-> Optuna: one translation of spaces and trials, shared by the Optuna-backed baselines.
+
+Optuna is define-by-run: a parameter exists in a trial only if it was suggested. A ConfigSpace
+condition therefore maps to "suggest a child only when its parents make it active", walking the
+space in topological order (the order ConfigSpace keeps its hyperparameters in).
+
+Mapping (each hyperparameter type -> Optuna distribution):
+
+- float (uniform, normal, beta) -> ``FloatDistribution(lower, upper, log)``; normal and beta priors
+  are dropped: Optuna samplers have no priors, only bounds.
+- integer (uniform, normal, beta) -> ``IntDistribution(lower, upper, log)``, priors dropped likewise.
+- ordinal -> ``IntDistribution(0, len(sequence) - 1)`` over the position, so that samplers see the order.
+- categorical -> ``CategoricalDistribution(choices)``.
+- constant -> not suggested; its value is set whenever it is active.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Mapping
+
+import optuna
+from ConfigSpace import (
+    CategoricalHyperparameter,
+    Configuration,
+    ConfigurationSpace,
+    Constant,
+    OrdinalHyperparameter,
+)
+from ConfigSpace.hyperparameters import FloatHyperparameter, IntegerHyperparameter
+from ConfigSpace.types import NotSet
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+
+from baselines.base import Baseline
+from tasks.base import Config, Fidelity, Objective, Result, Trial, to_python
+
+# retries before a sampler that keeps proposing forbidden configurations gets a random one
+_FORBIDDEN_RETRIES = 10
+
+
+def to_distributions(space: ConfigurationSpace) -> dict[str, BaseDistribution]:
+    """The Optuna distribution of every non-constant hyperparameter (see the module docstring)."""
+    distributions: dict[str, BaseDistribution] = {}
+    for hp in space.values():
+        if isinstance(hp, Constant):
+            continue
+        if isinstance(hp, OrdinalHyperparameter):
+            distributions[hp.name] = IntDistribution(0, len(hp.sequence) - 1)
+        elif isinstance(hp, CategoricalHyperparameter):
+            distributions[hp.name] = CategoricalDistribution(list(hp.choices))
+        elif isinstance(hp, IntegerHyperparameter):
+            distributions[hp.name] = IntDistribution(int(hp.lower), int(hp.upper), log=bool(hp.log))
+        elif isinstance(hp, FloatHyperparameter):
+            distributions[hp.name] = FloatDistribution(float(hp.lower), float(hp.upper), log=bool(hp.log))
+        else:
+            raise ValueError(
+                f"hyperparameter {hp.name!r} has type {type(hp).__name__}, which has no Optuna distribution; "
+                "expected float, integer, ordinal, categorical or constant"
+            )
+    return distributions
+
+
+def is_active(space: ConfigurationSpace, name: str, values: Mapping[str, Any]) -> bool:
+    """Whether ``name`` is active given the values of the parameters decided so far."""
+    known = {n: values.get(n, NotSet) for n in space}
+    return all(condition.satisfied_by_value(known) for condition in space.parent_conditions_of[name])
+
+
+def to_params(space: ConfigurationSpace, config: Mapping[str, Any]) -> dict[str, Any]:
+    """A configuration as Optuna parameters (ordinals become positions; constants are left out)."""
+    params: dict[str, Any] = {}
+    for name, value in config.items():
+        hp = space[name]
+        if isinstance(hp, Constant):
+            continue
+        params[name] = list(hp.sequence).index(value) if isinstance(hp, OrdinalHyperparameter) else value
+    return params
+
+
+def _suggest(trial: optuna.Trial, name: str, distribution: BaseDistribution) -> Any:
+    if isinstance(distribution, CategoricalDistribution):
+        return trial.suggest_categorical(name, distribution.choices)
+    if isinstance(distribution, IntDistribution):
+        return trial.suggest_int(name, distribution.low, distribution.high, log=distribution.log)
+    assert isinstance(distribution, FloatDistribution)
+    return trial.suggest_float(name, distribution.low, distribution.high, log=distribution.log)
+
+
+def suggest_config(space: ConfigurationSpace, distributions: dict[str, BaseDistribution],
+                   trial: optuna.Trial) -> Config:
+    """Suggest the active parameters of ``space`` in ``trial``, parents first, and return the configuration."""
+    config: Config = {}
+    for hp in space.values():
+        if not is_active(space, hp.name, config):
+            continue
+        if isinstance(hp, Constant):
+            config[hp.name] = hp.value
+            continue
+        value = _suggest(trial, hp.name, distributions[hp.name])
+        config[hp.name] = hp.sequence[value] if isinstance(hp, OrdinalHyperparameter) else value
+    return to_python(config)
+
+
+class OptunaBaseline(Baseline):
+    """A baseline that drives an Optuna sampler through ``study.ask`` / ``study.tell``.
+
+    Subclasses provide the sampler. A failed or NaN evaluation is told as ``TrialState.FAIL`` (the
+    samplers ignore failed trials). A trial this instance never asked (resume) is added to the
+    study with ``study.add_trial``, so the sampler learns from it exactly as from its own trials.
+    A configuration the space forbids is told as failed and asked again; after a few tries a
+    random valid configuration is enqueued instead.
+    """
+
+    def __init__(
+        self,
+        space: ConfigurationSpace,
+        objectives: tuple[Objective, ...],
+        fidelity: Fidelity | None,
+        seed: int,
+        sampler: optuna.samplers.BaseSampler,
+    ) -> None:
+        super().__init__(space, objectives, fidelity, seed)
+        self._distributions = to_distributions(space)
+        # a private, seeded copy for the rare random fallback; the caller's space stays untouched
+        self._random_space = ConfigurationSpace.from_serialized_dict(space.to_serialized_dict())
+        self._random_space.seed(seed)
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self._study = optuna.create_study(directions=["minimize"] * len(self.objectives), sampler=sampler)
+        self._pending: dict[int, optuna.Trial] = {}
+
+    def ask(self) -> Trial:
+        for _ in range(_FORBIDDEN_RETRIES):
+            optuna_trial = self._study.ask()
+            config = suggest_config(self.space, self._distributions, optuna_trial)
+            if self._is_valid(config):
+                break
+            self._study.tell(optuna_trial, state=TrialState.FAIL)
+        else:
+            random_config = to_python(self._random_space.sample_configuration())
+            self._study.enqueue_trial(to_params(self.space, random_config))
+            optuna_trial = self._study.ask()
+            config = suggest_config(self.space, self._distributions, optuna_trial)
+        trial = self._new_trial(config)
+        self._pending[trial.id] = optuna_trial
+        return trial
+
+    def tell(self, trial: Trial, result: Result) -> None:
+        values = self.objective_vector(result)
+        optuna_trial = self._pending.pop(trial.id, None)
+        if optuna_trial is None:
+            self._observe_id(trial)
+            params = to_params(self.space, trial.config)
+            self._study.add_trial(optuna.trial.create_trial(
+                state=TrialState.FAIL if values is None else TrialState.COMPLETE,
+                values=None if values is None else values.tolist(),
+                params=params,
+                distributions={name: self._distributions[name] for name in params},
+            ))
+        elif values is None:
+            self._study.tell(optuna_trial, state=TrialState.FAIL)
+        else:
+            self._study.tell(optuna_trial, values.tolist())
+
+    def _is_valid(self, config: Config) -> bool:
+        if not self.space.forbidden_clauses:
+            return True
+        try:
+            Configuration(self.space, values=config).check_valid_configuration()
+        except Exception:  # ConfigSpace raises several types for a forbidden value
+            return False
+        return True
+
+
+def quiet(factory: Any, **kwargs: Any) -> Any:
+    """Build an Optuna object without its experimental-feature warnings (we pin the version we test)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return factory(**kwargs)
+
+
+def check_positive(name: str, value: float) -> None:
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"option {name} must be a positive number, got {value!r}")
