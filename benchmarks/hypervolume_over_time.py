@@ -1,0 +1,65 @@
+"""Time of hypervolume over time for 100,000 evaluations with 3 objectives, against a naive loop.
+
+Data: what random search produces on the NAS-Bench-201 CIFAR-10 table: rows drawn uniformly with
+replacement from the table's expected objectives (error, latency, model size), normalised by the task's
+bounds, reference point 1.1 per objective. The naive loop calls ``moocore.hypervolume`` on every prefix;
+it is far too slow to run whole, so it is timed on an evenly spaced subsample of prefixes and the mean is
+multiplied by the number of evaluations (stated in the output). Goals (issue 7): fast < 1 s, >= 50x.
+
+    python benchmarks/hypervolume_over_time.py [--evaluations 100000] [--naive-samples 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import moocore
+import numpy as np
+
+from analysis.hypervolume import hypervolume_over_time
+from tasks import make_task
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", default="nb201-cifar10")
+    parser.add_argument("--evaluations", type=int, default=100_000)
+    parser.add_argument("--naive-samples", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    task = make_task(args.task)
+    expected = task.normalise(task.table.expected)
+    rng = np.random.default_rng(args.seed)
+    points = expected[rng.integers(len(expected), size=args.evaluations)]
+    reference_point = np.array(task.reference_point, dtype=float)
+    print(f"data: {args.evaluations} evaluations drawn uniformly with replacement (random search) from the "
+          f"{len(expected)} expected rows of {args.task}, {points.shape[1]} objectives, seed {args.seed}")
+
+    repeats = []
+    for _ in range(3):
+        started = time.perf_counter()
+        fast = hypervolume_over_time(points, reference_point)
+        repeats.append(time.perf_counter() - started)
+    fast_s = min(repeats)
+    changes = int(np.count_nonzero(np.diff(fast, prepend=0.0)))
+
+    prefixes = np.unique(np.linspace(0, args.evaluations - 1, args.naive_samples).astype(int))
+    naive_times = []
+    for i in prefixes:
+        started = time.perf_counter()
+        naive = float(moocore.hypervolume(points[: i + 1], ref=reference_point))
+        naive_times.append(time.perf_counter() - started)
+        assert abs(naive - fast[i]) <= 1e-12 * max(1.0, naive), (i, naive, fast[i])
+    naive_s = float(np.mean(naive_times)) * args.evaluations
+
+    print(f"fast hypervolume over time: {fast_s:.3f} s (best of 3; the front changed {changes} times)")
+    print(f"naive moocore.hypervolume per evaluation: {naive_s:.1f} s (extrapolated: mean of {len(prefixes)} evenly "
+          f"spaced prefixes x {args.evaluations}; the sampled values agree with the fast ones)")
+    print(f"speed-up: {naive_s / fast_s:.0f}x   goals: fast < 1 s [{'ok' if fast_s < 1 else 'MISSED'}], "
+          f">= 50x [{'ok' if naive_s / fast_s >= 50 else 'MISSED'}]")
+
+
+if __name__ == "__main__":
+    main()
