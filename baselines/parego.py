@@ -1,0 +1,139 @@
+"""ParEGO: SMAC3's random-forest Bayesian optimisation on random Chebyshev scalarisations, via ask/tell."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ConfigSpace import Configuration, ConfigurationSpace
+from smac import HyperparameterOptimizationFacade, Scenario
+from smac.model.random_forest import RandomForest
+from smac.multi_objective.parego import ParEGO as SMACParEGO
+from smac.runhistory.dataclasses import TrialInfo, TrialValue
+from smac.runhistory.enumerations import StatusType
+
+from baselines.base import Baseline, register
+from tasks.base import Fidelity, Objective, Result, Trial, to_python
+
+FORESTS = ("fast", "smac")
+
+
+def make_smac(
+    space: ConfigurationSpace,
+    objectives: tuple[Objective, ...],
+    seed: int,
+    output_directory: Path,
+    *,
+    n_initial_design: int,
+    rho: float,
+    forest: str,
+    target_function: Any = None,
+    n_trials: int = 2**31 - 1,
+) -> HyperparameterOptimizationFacade:
+    """SMAC's HPO facade set up as this project's ParEGO; also used for the plain-SMAC reference run.
+
+    Every configuration is evaluated once (``deterministic=True``, ``max_config_calls=1``): the
+    tasks take their own evaluation seed, so SMAC's repeated-evaluation intensification has nothing
+    to average.
+    """
+    scenario = Scenario(space, objectives=[o.name for o in objectives], deterministic=True, seed=seed,
+                        n_trials=n_trials, output_directory=output_directory,
+                        crash_cost=[o.upper for o in objectives])
+    model = None  # None: the facade's own forest (SMAC's defaults)
+    if forest == "fast":
+        # The facade's forest with two settings changed: n_jobs=-1 spawns workers for each tiny fit
+        # and prediction, and max_leaf_nodes=2**20 makes sklearn grow its trees best-first, which is
+        # slower than depth-first; with no limit reached both grow full trees, only the random draws differ.
+        model = RandomForest(scenario.configspace, log_y=True, n_trees=10, bootstrapping=True, ratio_features=1.0,
+                             min_samples_split=2, min_samples_leaf=1, max_depth=2**20, seed=seed,
+                             n_jobs=1, max_leaf_nodes=None)
+    return HyperparameterOptimizationFacade(
+        scenario,
+        target_function if target_function is not None else _never_called,
+        model=model,
+        initial_design=HyperparameterOptimizationFacade.get_initial_design(scenario, n_configs=n_initial_design),
+        intensifier=HyperparameterOptimizationFacade.get_intensifier(scenario, max_config_calls=1),
+        multi_objective_algorithm=SMACParEGO(scenario, rho=rho),
+        overwrite=True,
+        logging_level=logging.ERROR,
+    )
+
+
+def _never_called(config: Configuration, seed: int = 0) -> float:
+    raise RuntimeError("ParEGO is driven through ask/tell; SMAC must not call the target function")
+
+
+@register("parego")
+class ParEGO(Baseline):
+    """ParEGO in SMAC3: a random-forest surrogate of a Chebyshev scalarisation with fresh random weights.
+
+    Knowles, "ParEGO: a hybrid algorithm with on-line landscape approximation for expensive
+    multiobjective optimization problems", IEEE Transactions on Evolutionary Computation 10(1),
+    2006; implemented by SMAC3 (Lindauer et al., "SMAC3: A Versatile Bayesian Optimization Package
+    for Hyperparameter Optimization", JMLR 23, 2022). A Sobol initial design comes first; then each
+    model fit draws new weights, scalarises the objectives (normalised by the values seen so far)
+    and maximises expected improvement with SMAC's local-and-random search.
+
+    Every trial runs at the task's maximum fidelity. Several asks may be pending: SMAC hands out
+    the next configurations of its last acquisition ranking (it refits after 8 new ones). A failed
+    or NaN evaluation is told as CRASHED at the objectives' upper bounds (the task's worst values).
+    A trial this instance never asked (resume) is told with a new ``TrialInfo``: SMAC adds it to its
+    run history and models it like its own.
+
+    Args (options):
+        n_initial_design: Sobol configurations before the model is used (default 20; SMAC's own
+            default is 10 per hyperparameter, capped at a quarter of the trials, which the
+            ask/tell baseline cannot know in advance).
+        rho: the weight of the sum term in the augmented Chebyshev scalarisation (default 0.05).
+        forest: "fast" (default) is SMAC's forest with ``n_jobs=1`` and ``max_leaf_nodes=None``;
+            "smac" keeps SMAC's defaults (``n_jobs=-1``, ``max_leaf_nodes=2**20``), several times
+            slower on few cores (see benchmarks/parego_forest.py and docs/baselines.md).
+    """
+
+    def __init__(
+        self,
+        space: ConfigurationSpace,
+        objectives: tuple[Objective, ...],
+        fidelity: Fidelity | None,
+        seed: int,
+        *,
+        n_initial_design: int = 20,
+        rho: float = 0.05,
+        forest: str = "fast",
+    ) -> None:
+        super().__init__(space, objectives, fidelity, seed)
+        if not (isinstance(n_initial_design, int) and n_initial_design >= 1):
+            raise ValueError(f"option n_initial_design must be an integer >= 1, got {n_initial_design!r}")
+        if not (isinstance(rho, (int, float)) and rho >= 0):
+            raise ValueError(f"option rho must be a number >= 0, got {rho!r}")
+        if forest not in FORESTS:
+            raise ValueError(f"option forest must be one of {', '.join(FORESTS)}, got {forest!r}")
+        self._options = {"n_initial_design": n_initial_design, "rho": float(rho), "forest": forest}
+        # SMAC wants an output folder even though nothing is saved (tell(save=False)); it lives and
+        # dies with this object
+        self._output = tempfile.TemporaryDirectory(prefix="parego-")
+        self._smac = make_smac(space, self.objectives, seed, Path(self._output.name), **self._options)
+        self._pending: dict[int, TrialInfo] = {}
+
+    def ask(self) -> Trial:
+        info = self._smac.ask()
+        trial = self._new_trial(to_python(info.config))
+        self._pending[trial.id] = info
+        return trial
+
+    def tell(self, trial: Trial, result: Result) -> None:
+        info = self._pending.pop(trial.id, None)
+        if info is None:
+            self._observe_id(trial)
+            info = TrialInfo(config=Configuration(self.space, values=trial.config), seed=self.seed)
+        values = self.objective_vector(result)
+        if values is None:
+            value = TrialValue(cost=[o.upper for o in self.objectives], status=StatusType.CRASHED)
+        else:
+            value = TrialValue(cost=values.tolist(), time=result.cost_s)
+        self._smac.tell(info, value, save=False)
+
+    def options(self) -> dict[str, Any]:
+        return dict(self._options)
