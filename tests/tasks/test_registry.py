@@ -1,0 +1,44 @@
+"""Registries: one clear error for an unknown name, and plug-ins from outside this repository."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tasks.registry import Registry, UnknownNameError
+
+
+def test_unknown_name_lists_the_registered_ones() -> None:
+    registry: Registry[int] = Registry("thing", entry_point_group="bag_of_baselines.test-none")
+    registry.add("one", 1)
+    with pytest.raises(UnknownNameError, match="unknown thing 'two'; registered: one"):
+        registry.get("two")
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.add("one", 2)
+
+
+def test_an_outside_package_registers_a_baseline_through_its_entry_point(tmp_path: Path) -> None:
+    """A package installed beside this one (a dist-info with entry_points.txt) is found by name."""
+    package = tmp_path / "outside_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text(textwrap.dedent("""
+        from baselines.random_search import RandomSearch
+        from baselines import register
+
+        @register("outside_random")
+        class OutsideRandom(RandomSearch):
+            '''Random search shipped by another package.'''
+    """))
+    dist = tmp_path / "outside_pkg-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: outside-pkg\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[bag_of_baselines.baselines]\noutside_random = outside_pkg:OutsideRandom\n")
+    code = "from baselines import BASELINES; print(BASELINES.get('outside_random').__name__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(tmp_path), "PATH": ""}, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "OutsideRandom"
