@@ -4,7 +4,7 @@ Importing this package registers the built-in baselines; outside packages regist
 ``bag_of_baselines.baselines`` entry-point group or a module passed with ``run_suite.py --plugin``.
 """
 
-from baselines import motpe, nsga2, parego, random_search  # noqa: F401  (registers)
+from baselines import mobohb, motpe, nsga2, parego, random_search  # noqa: F401  (registers)
 from baselines.base import BASELINES, Baseline, register
 
 __all__ = ["BASELINES", "Baseline", "register"]
