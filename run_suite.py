@@ -5,6 +5,10 @@
     python run_suite.py --baselines random_search --tasks fcnet-naval --seeds 3 --budget 100
     python run_suite.py --config suite.yaml               # the same keys as the flags, in YAML or TOML
     python run_suite.py --list                            # registered baselines and tasks
+    python run_suite.py --scheduler tcp://HOST:8786       # on an existing Dask cluster
+    python run_suite.py --config slurm.yaml --cluster slurm   # batch jobs through dask-jobqueue
+
+Re-running the same command resumes: complete runs are skipped, partial runs continued; --fresh starts over.
 """
 
 from __future__ import annotations
@@ -38,6 +42,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dask-workers", type=int, help="local Dask worker processes (default: cores)")
     parser.add_argument("--plugin", action="append", dest="plugins", metavar="MODULE",
                         help="import MODULE first so its @register lines add baselines or tasks (repeatable)")
+    parser.add_argument("--cluster", help="local (default), slurm, pbs, sge or lsf (batch options: config file)")
+    parser.add_argument("--scheduler", help="address or scheduler file of an existing Dask cluster")
+    parser.add_argument("--eval-timeout-s", type=float, help="seconds before a live evaluation is a timeout")
+    parser.add_argument("--fresh", action="store_true", help="delete this suite's run folders and start over")
     parser.add_argument("--no-plot", action="store_true", help="do not write the hypervolume figure")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
@@ -70,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.config is not None:
             values.update(read_config_file(args.config))
-        flags = {k: v for k, v in vars(args).items() if k not in ("config", "list", "no_plot", "quiet")}
+        flags = {k: v for k, v in vars(args).items() if k not in ("config", "list", "no_plot", "quiet", "fresh")}
+        if args.cluster is not None and isinstance(values.get("cluster"), dict):
+            flags["cluster"] = {**values["cluster"], "kind": args.cluster}  # the file's batch options stay
         values.update({k: v for k, v in flags.items() if v is not None})
         if args.list:
             build_config({"plugins": values.get("plugins")})
@@ -80,21 +90,43 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, UnknownNameError, ValueError) as error:
         print(f"run_suite.py: error: {error}", file=sys.stderr)
         return 2
-    return _run(config, plot=not args.no_plot, progress=not args.quiet)
+    try:
+        return _run(config, plot=not args.no_plot, progress=not args.quiet, fresh=args.fresh)
+    except ValueError as error:  # an unreachable scheduler, a batch option dask-jobqueue refuses
+        print(f"run_suite.py: error: {str(error).strip().splitlines()[0]}", file=sys.stderr)
+        return 2
 
 
-def _run(config: Any, plot: bool, progress: bool) -> int:
-    from distributed import Client
+def _start_log(experiment: Path) -> Path:
+    """The suite's short log (plan, resumes, failures) in the experiment folder, appended per invocation."""
+    import logging
 
-    from suite.dispatch import local_cluster, run_grid
+    experiment.mkdir(parents=True, exist_ok=True)
+    path = experiment / "suite.log"
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("suite")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    return path
+
+
+def _run(config: Any, plot: bool, progress: bool, fresh: bool) -> int:
+    from suite.cluster import open_client
+    from suite.dispatch import run_grid
 
     specs = config.runs()
     experiment = config.results / config.experiment
     print(f"{len(specs)} runs: {len(config.baselines)} baselines x {len(config.tasks)} tasks x "
           f"{len(config.seeds)} seeds -> {experiment}")
-    with local_cluster(config.dask_workers) as cluster, Client(cluster) as client:
-        print(f"Dask dashboard: {client.dashboard_link}")
-        outcomes = run_grid(client, specs, config.results, config.plugins, progress=progress)
+    print(f"log: {_start_log(experiment)}")
+    with open_client(config.cluster, config.scheduler, config.dask_workers, config.tls) as client:
+        print(f"Dask scheduler: {client.scheduler.address}  dashboard: {client.dashboard_link}")
+        outcomes = run_grid(client, specs, config.results, config.plugins, progress=progress, fresh=fresh)
+    skipped = sum(o.state == "skipped" for o in outcomes)
+    resumed = sum(o.state == "resumed" and o.error is None for o in outcomes)
+    if skipped or resumed:
+        print(f"{skipped} runs were already complete (skipped), {resumed} partial runs resumed")
     done = [o for o in outcomes if o.error is None]
     failed = [o for o in outcomes if o.error is not None]
     for outcome in done:

@@ -1,21 +1,34 @@
-"""Runs a suite's grid on Dask: one Dask task per run, a progress bar, nothing finished lost.
+"""Runs a suite's grid on Dask: tabular runs as one Dask task each, live runs' evaluations as Dask tasks.
 
-A run whose task raises is reported and the others go on; its folder keeps every row written before
-the failure, with status "running" in its metadata.
+A tabular (simulated-clock) run is one task: the worker that runs it writes its folder; if that worker
+dies, Dask runs the task again elsewhere and ``execute`` resumes the folder. A live (wall-clock) run's
+loop stays here on the client, in a thread, and each of its evaluations is a Dask task holding the
+run's worker resources (e.g. GPU=1), so N workers train N configurations at once.
+
+Finished runs are skipped, partial ones resumed; a folder that holds another run or a damaged row is
+reported and that run skipped, never mixed. A run that raises is reported and the others go on; its
+folder keeps every row written before the failure, with status "running" in its metadata.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
-from distributed import Client, LocalCluster, as_completed
+from distributed import Client, LocalCluster
 from tqdm import tqdm
 
-from suite.runner import RunSpec, execute
+from suite.results import METADATA, PARQUET, ROWS, ResultsError, read_metadata, run_folder
+from suite.runner import RunSpec, execute, run_state
+from tasks import make_task
 from tasks.registry import Registry
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,8 @@ class RunOutcome:
     spec: RunSpec
     folder: Path | None
     error: str | None = None
+    #: "new", "resumed" or "skipped" (complete before this suite started)
+    state: str = "new"
 
 
 def _execute_with_plugins(spec: RunSpec, root: str, plugins: tuple[str, ...]) -> str:
@@ -43,25 +58,101 @@ def local_cluster(n_workers: int | None = None) -> LocalCluster:
     )
 
 
+def live_capacity(client: Client, resources: dict[str, float]) -> int:
+    """How many evaluations the cluster runs at once now: worker threads, or units of ``resources``."""
+    workers = list(client.scheduler_info(n_workers=-1)["workers"].values())
+    if not resources:
+        return sum(w.get("nthreads", 1) for w in workers)
+    return int(min(sum(w.get("resources", {}).get(name, 0) for w in workers) // amount
+                   for name, amount in resources.items()))
+
+
+def _count_rows(folder: Path) -> int:
+    if (folder / PARQUET).exists() and (folder / METADATA).exists():
+        try:
+            return int(read_metadata(folder).get("n_evaluations", 0))
+        except ResultsError:
+            return 0
+    try:
+        return (folder / ROWS).read_bytes().count(b"\n")
+    except OSError:
+        return 0
+
+
 def run_grid(
     client: Client, specs: Iterable[RunSpec], root: Path, plugins: tuple[str, ...] = (), progress: bool = True,
+    fresh: bool = False,
 ) -> list[RunOutcome]:
+    """Run every spec (``fresh``: delete their folders first) and return one outcome per spec, in order."""
     specs = list(specs)
     root = root.resolve()
-    futures = {
-        client.submit(_execute_with_plugins, spec, str(root), plugins, pure=False,
-                      key=f"run-{spec.experiment}-{spec.task}-{spec.baseline}-{spec.seed}"): i
-        for i, spec in enumerate(specs)
-    }
+    folders = [run_folder(root, s.experiment, s.task, s.baseline, s.seed) for s in specs]
+    if fresh:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
     outcomes: list[RunOutcome | None] = [None] * len(specs)
-    with tqdm(total=len(specs), unit="run", disable=not progress, dynamic_ncols=True) as bar:
-        for future in as_completed(futures):
-            index = futures[future]
-            spec = specs[index]
-            try:
-                outcomes[index] = RunOutcome(spec, Path(future.result()))
-            except Exception as error:  # one broken run must not stop the suite
-                outcomes[index] = RunOutcome(spec, None, f"{type(error).__name__}: {error}")
-                bar.write(f"run failed: {spec.task} / {spec.baseline} / seed {spec.seed}: {error}")
-            bar.update()
+    clocks: dict[str, str] = {}
+    to_run: list[tuple[int, str, str]] = []  # (index, clock, state)
+    for i, spec in enumerate(specs):
+        try:
+            state, n_rows = run_state(spec, root)
+            if spec.task not in clocks:
+                clocks[spec.task] = make_task(spec.task).clock
+        except (ResultsError, OSError, ValueError, RuntimeError, ImportError) as error:
+            outcomes[i] = RunOutcome(spec, None, f"skipped: {error}")
+            log.error("skipped %s: %s", folders[i], error)
+            continue
+        if state == "complete":
+            outcomes[i] = RunOutcome(spec, folders[i], state="skipped")
+            continue
+        if state == "partial":
+            log.info("resuming %s after %d recorded rows", folders[i], n_rows)
+        to_run.append((i, clocks[spec.task], "resumed" if state == "partial" else "new"))
+    live = [(i, state) for i, clock, state in to_run if clock == "wall"]
+    log.info("%d runs: %d complete, %d to resume, %d new, %d unusable", len(specs),
+             sum(o is not None and o.state == "skipped" for o in outcomes),
+             sum(state == "resumed" for *_, state in to_run), sum(state == "new" for *_, state in to_run),
+             sum(o is not None and o.error is not None for o in outcomes))
+
+    tabular = client.get_executor(pure=False)
+    live_pool = None
+    if live:
+        needed = max(specs[i].n_workers for i, _ in live)
+        resources = specs[live[0][0]].resources
+        capacity = live_capacity(client, resources)
+        if resources and capacity == 0:
+            log.warning("no worker offers the resources %s yet: live evaluations wait until one joins", resources)
+        live_pool = ThreadPoolExecutor(max_workers=max(1, capacity // needed), thread_name_prefix="live-run")
+    pending: dict[Future[Any], tuple[int, str]] = {}
+    for i, clock, state in to_run:
+        spec = specs[i]
+        if clock == "wall":
+            assert live_pool is not None
+            executor = client.get_executor(pure=False, resources=spec.resources or None)
+            future = live_pool.submit(execute, spec, root, executor, plugins)
+        else:
+            future = tabular.submit(_execute_with_plugins, spec, str(root), plugins,
+                                    key=f"run-{spec.experiment}-{spec.task}-{spec.baseline}-{spec.seed}")
+        pending[future] = (i, state)
+
+    already = sum(o is not None for o in outcomes)
+    with tqdm(total=len(specs), initial=already, unit="run", disable=not progress, dynamic_ncols=True) as bar:
+        try:
+            while pending:
+                done, _ = wait(pending, timeout=2.0, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index, state = pending.pop(future)
+                    spec = specs[index]
+                    try:
+                        outcomes[index] = RunOutcome(spec, Path(future.result()), state=state)
+                        log.info("finished %s (%s)", folders[index], state)
+                    except Exception as error:  # one broken run must not stop the suite
+                        outcomes[index] = RunOutcome(spec, None, f"{type(error).__name__}: {error}", state=state)
+                        log.error("run failed: %s: %s", folders[index], error)
+                        bar.write(f"run failed: {spec.task} / {spec.baseline} / seed {spec.seed}: {error}")
+                    bar.update()
+                bar.set_postfix(evaluations=sum(_count_rows(f) for f in folders), refresh=True)
+        finally:
+            if live_pool is not None:
+                live_pool.shutdown(wait=not pending, cancel_futures=True)
     return [o for o in outcomes if o is not None]

