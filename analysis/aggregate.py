@@ -9,6 +9,7 @@ A run's curve is a step function: after each evaluation the hypervolume of every
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ X_LABELS = {
 _REGRET_TOLERANCE = 1e-9
 
 
-def hypervolume_curves(runs: list[Run], tabular_data: str | None = None) -> pd.DataFrame:
+def hypervolume_curves(runs: list[Run], tabular_data: Path | str | None = None) -> pd.DataFrame:
     """One row per evaluation of every run: task, baseline, seed, evaluation, time, clock, complete,
     hypervolume, and regret (true-front hypervolume minus hypervolume; NaN without a true front).
 
@@ -155,3 +156,44 @@ def summarise(matrix: np.ndarray, statistic: str) -> dict[str, np.ndarray]:
             lower, upper = center - error, center + error
     return {"center": center, "lower": lower, "upper": upper, "n_seeds": n}
 
+
+
+def ranks_over_time(
+    curves: pd.DataFrame, x: str = "evaluations", statistic: str = "median", points: int = 100, log_x: bool = False,
+) -> pd.DataFrame:
+    """Average rank of each baseline over time across the tasks where every baseline ran.
+
+    Time is a fraction of each task's horizon (its largest x), so tasks of different lengths line up. At
+    each grid point, baselines are ranked within a task by their ``statistic`` across seeds of hypervolume
+    (1 = best, ties share the average rank), and ranks are averaged over tasks.
+
+    Returns:
+        fraction, baseline, rank, tasks.
+    """
+    baselines = sorted(curves["baseline"].unique())
+    common = [t for t, g in curves.groupby("task", sort=True) if sorted(g["baseline"].unique()) == baselines]
+    if len(baselines) < 2 or not common:
+        raise ValueError(f"ranks need >= 2 baselines on a common task, got {baselines} on {len(common)} common tasks")
+    fractions = np.geomspace(1.0 / points, 1.0, points) if log_x else np.linspace(1.0 / points, 1.0, points)
+    curves = curves.assign(x=x_values(curves, x))
+    ranks = []
+    for task in common:
+        of_task = curves[curves["task"] == task]
+        at = fractions * of_task["x"].max()
+        centers = []
+        for baseline in baselines:
+            of_baseline = of_task[of_task["baseline"] == baseline]
+            matrix = np.vstack([
+                on_grid(run["x"].to_numpy(), run["hypervolume"].to_numpy(), at, 0.0, bool(run["complete"].iloc[0]))
+                for _, run in of_baseline.groupby("seed", sort=True)
+            ])
+            centers.append(summarise(matrix, statistic)["center"])
+        # higher hypervolume ranks first; ties share their average rank
+        ranks.append(pd.DataFrame(np.vstack(centers)).rank(axis=0, ascending=False, method="average").to_numpy())
+    average = np.mean(ranks, axis=0)
+    return pd.DataFrame({
+        "fraction": np.tile(fractions, len(baselines)),
+        "baseline": np.repeat(baselines, len(fractions)),
+        "rank": average.ravel(),
+        "tasks": len(common),
+    })

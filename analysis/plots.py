@@ -88,6 +88,179 @@ def plot_over_time(
     return _save(figure, stem)
 
 
+
+def _label(run: Run, index: int) -> str:
+    unit = run.units[index]
+    return f"{run.objective_names[index]} ({unit})" if unit else run.objective_names[index]
+
+
+def check_objective_pair(run: Run, objectives: tuple[int, int]) -> tuple[int, int]:
+    m = len(run.objective_names)
+    if len(objectives) != 2 or not all(0 <= i < m for i in objectives) or objectives[0] == objectives[1]:
+        raise ValueError(f"objectives={tuple(objectives)} must be two different indices in 0..{m - 1} for task {run.task!r} "
+                         f"({', '.join(run.objective_names)})")
+    return objectives[0], objectives[1]
+
+
+def _scales(ax: plt.Axes, points: np.ndarray) -> None:
+    """A log axis where positive values span more than three decades (an MSE next to its outliers)."""
+    for column, setter in ((0, ax.set_xscale), (1, ax.set_yscale)):
+        values = points[:, column][np.isfinite(points[:, column])]
+        if len(values) and values.min() > 0 and values.max() / values.min() > 1e3:
+            setter("log")
+
+
+def _front_2d(points: np.ndarray) -> np.ndarray:
+    """The non-dominated rows of (n, 2) finite points, sorted by the first objective."""
+    points = points[np.all(np.isfinite(points), axis=1)]
+    if len(points) == 0:
+        return points
+    front = np.unique(points[moocore.is_nondominated(points)], axis=0)
+    return front[np.argsort(front[:, 0])]
+
+
+def _staircase(ax: plt.Axes, front: np.ndarray, **style: object) -> None:
+    # minimisation: from each point right to the next point's x, then down to its y
+    if len(front):
+        ax.step(front[:, 0], front[:, 1], where="post", **style)
+
+
+def _by_task(runs: list[Run]) -> dict[str, list[Run]]:
+    grouped: dict[str, list[Run]] = {}
+    for run in runs:
+        grouped.setdefault(run.task, []).append(run)
+    return grouped
+
+
+def plot_fronts(runs: list[Run], stem: Path, objectives: tuple[int, int] = (0, 1)) -> Path:
+    """Final Pareto fronts of one task: a panel per baseline (each seed thin, all seeds pooled thick) and
+    a last panel with every baseline's pooled front. With more than two objectives, the front of the
+    chosen pair (projection) is drawn."""
+    sns.set_theme(style="whitegrid", context="paper")
+    tasks = {run.task for run in runs}
+    if len(tasks) != 1:
+        raise ValueError(f"plot_fronts draws one task, got runs of {sorted(tasks)}")
+    i, j = check_objective_pair(runs[0], objectives)
+    baselines = sorted({run.baseline for run in runs})
+    colours = _palette(baselines)
+    figure, axes = _panels(len(baselines) + 1)
+    everything = np.vstack([run.values[:, [i, j]] for run in runs])
+    for ax, baseline in zip(axes, baselines):
+        of_baseline = [run for run in runs if run.baseline == baseline]
+        for run in of_baseline:
+            _staircase(ax, _front_2d(run.values[:, [i, j]]), color=colours[baseline], alpha=0.35, linewidth=0.8)
+        pooled = _front_2d(np.vstack([run.values[:, [i, j]] for run in of_baseline]))
+        _staircase(ax, pooled, color=colours[baseline], linewidth=2, label=baseline)
+        ax.scatter(pooled[:, 0], pooled[:, 1], color=colours[baseline], s=10, zorder=3)
+        ax.set_title(f"{baseline}: {len(of_baseline)} seeds (thin) and pooled")
+        axes[-1].scatter(pooled[:, 0], pooled[:, 1], color=colours[baseline], s=10, zorder=3)
+        _staircase(axes[-1], pooled, color=colours[baseline], linewidth=1.5, label=baseline)
+    axes[-1].set_title("pooled fronts of all baselines")
+    for ax in axes:
+        ax.set_xlabel(_label(runs[0], i))
+        ax.set_ylabel(_label(runs[0], j))
+        _scales(ax, everything)
+    figure.suptitle(f"{runs[0].task}: final Pareto fronts")
+    figure.tight_layout()
+    axes[-1].legend(frameon=False)
+    return _save(figure, stem)
+
+
+def plot_attainment(
+    runs: list[Run], stem: Path, objectives: tuple[int, int] = (0, 1), percentiles: tuple[float, ...] = (25, 50, 75),
+) -> Path:
+    """Empirical attainment surfaces (moocore.eaf) of one task's baselines over their seeds: the median
+    surface solid, the other percentiles dashed (lower percentile = attained by fewer runs = better).
+
+    Fonseca et al., 2011, "On the computation of the empirical attainment function" (EMO).
+    """
+    sns.set_theme(style="whitegrid", context="paper")
+    tasks = {run.task for run in runs}
+    if len(tasks) != 1:
+        raise ValueError(f"plot_attainment draws one task, got runs of {sorted(tasks)}")
+    if not all(0 < p <= 100 for p in percentiles):
+        raise ValueError(f"percentiles must lie in (0, 100], got {percentiles}")
+    i, j = check_objective_pair(runs[0], objectives)
+    baselines = sorted({run.baseline for run in runs})
+    colours = _palette(baselines)
+    figure, (ax,) = _panels(1)
+    figure.set_size_inches(_PANEL_WIDTH * 1.4, _PANEL_HEIGHT * 1.4)
+    for baseline in baselines:
+        sets = [run.values[:, [i, j]] for run in runs if run.baseline == baseline]
+        points = np.vstack([np.column_stack([s, np.full(len(s), k + 1)]) for k, s in enumerate(sets)])
+        points = points[np.all(np.isfinite(points), axis=1)]
+        surfaces = moocore.eaf(points[:, :2], points[:, 2], percentiles=list(percentiles))
+        for percentile in percentiles:
+            surface = _front_2d(surfaces[surfaces[:, 2] == percentile, :2])
+            _staircase(ax, surface, color=colours[baseline], linewidth=2 if percentile == 50 else 1,
+                       linestyle="-" if percentile == 50 else "--",
+                       label=f"{baseline} ({len(sets)} seeds)" if percentile == 50 else None)
+    _scales(ax, np.vstack([run.values[:, [i, j]] for run in runs]))
+    ax.set_xlabel(_label(runs[0], i))
+    ax.set_ylabel(_label(runs[0], j))
+    others = ", ".join(f"{p:g}%" for p in percentiles if p != 50)
+    ax.set_title(f"{runs[0].task}: attainment surfaces\n50% solid" + (f", {others} dashed" if others else ""))
+    ax.legend(frameon=False)
+    return _save(figure, stem)
+
+
+def plot_ranks(ranks: pd.DataFrame, stem: Path, log_x: bool = False) -> Path:
+    """Average rank over time across tasks (from ``ranks_over_time``), one line per baseline."""
+    sns.set_theme(style="whitegrid", context="paper")
+    colours = _palette(list(ranks["baseline"].unique()))
+    figure, (ax,) = _panels(1)
+    for baseline, line in ranks.groupby("baseline", sort=True):
+        ax.plot(line["fraction"], line["rank"], color=colours[baseline], label=baseline, linewidth=1.5)
+    ax.set_xlabel("fraction of each task's horizon")
+    ax.set_ylabel("average rank (1 = best)")
+    ax.set_title(f"Average rank of hypervolume over {int(ranks['tasks'].iloc[0])} tasks")
+    if log_x:
+        ax.set_xscale("log")
+    ax.legend(frameon=False)
+    return _save(figure, stem)
+
+
+def plot_critical_difference(ranks: pd.DataFrame, critical_difference: float, stem: Path) -> Path:
+    """Average final ranks on one axis with a bar as long as the Nemenyi critical difference: baselines
+    closer than the bar are not distinguishable at the chosen level (Demšar, 2006)."""
+    sns.set_theme(style="white", context="paper")
+    colours = _palette(list(ranks["baseline"]))
+    k = len(ranks)
+    figure, ax = plt.subplots(figsize=(_PANEL_WIDTH * 1.5, 1.0 + 0.3 * k))
+    for level, row in enumerate(ranks.sort_values("average_rank").itertuples(index=False)):
+        ax.plot([row.average_rank, row.average_rank], [0, -(level + 1)], color=colours[row.baseline], linewidth=1)
+        ax.text(row.average_rank, -(level + 1), f" {row.baseline} ({row.average_rank:.2f})", va="center",
+                color=colours[row.baseline])
+    ax.plot([1, 1 + critical_difference], [0.6, 0.6], color="black", linewidth=2)
+    ax.text(1 + critical_difference / 2, 0.8, f"CD = {critical_difference:.2f}", ha="center")
+    ax.set_xlim(0.8, max(k, 1 + critical_difference) + 0.8)
+    ax.set_ylim(-(k + 0.8), 1.3)
+    ax.set_yticks([])
+    ax.set_xlabel("average rank of final hypervolume (1 = best)")
+    ax.set_title(f"Critical difference (Nemenyi) over {int(ranks['tasks'].iloc[0])} tasks")
+    sns.despine(ax=ax, left=True)
+    return _save(figure, stem)
+
+
+def plot_evaluations(run: Run, stem: Path, objectives: tuple[int, int] = (0, 1)) -> Path:
+    """Every evaluation of one run in objective space, coloured by when it finished; its final front on top."""
+    sns.set_theme(style="whitegrid", context="paper")
+    i, j = check_objective_pair(run, objectives)
+    points = run.values[:, [i, j]]
+    ok = np.all(np.isfinite(points), axis=1)
+    figure, (ax,) = _panels(1)
+    figure.set_size_inches(_PANEL_WIDTH * 1.3, _PANEL_HEIGHT * 1.3)
+    clock = "simulated time (s)" if run.clock == "simulated" else "wall-clock time (s)"
+    scatter = ax.scatter(points[ok, 0], points[ok, 1], c=run.end[ok], cmap="viridis", s=12, alpha=0.8)
+    figure.colorbar(scatter, ax=ax, label=f"finished at, {clock}")
+    _staircase(ax, _front_2d(points), color="black", linewidth=1, label="final front")
+    _scales(ax, points)
+    ax.set_xlabel(_label(run, i))
+    ax.set_ylabel(_label(run, j))
+    ax.set_title(f"{run.task} / {run.baseline} / seed {run.seed}: {int(ok.sum())} of {len(points)} evaluations ok")
+    ax.legend(frameon=False)
+    return _save(figure, stem)
+
 def plot_experiment(experiment: Path, out: Path) -> Path:
     """Hypervolume over evaluations of every run under ``experiment`` (median and IQR across seeds, one
     panel per task) written to ``out/hypervolume_over_time.{png,pdf}``; returns the PNG path."""

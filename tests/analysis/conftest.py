@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 TASKS = ("fcnet-naval", "nb201-cifar10")  # one 2-objective and one 3-objective table
+BASELINES = ("random_search", "nsga2")
 SEEDS = (0, 1, 2)
+EVALUATIONS = 40
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +18,14 @@ def experiment(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("results")
     for task in TASKS:
-        for seed in SEEDS:
-            execute(RunSpec("random_search", task, seed, Budget(evaluations=40), n_workers=2, experiment="small"), root)
+        for baseline in BASELINES:
+            for seed in SEEDS:
+                spec = RunSpec(baseline, task, seed, Budget(evaluations=EVALUATIONS), n_workers=2, experiment="small")
+                execute(spec, root)
     return root / "small"
+
+
+@pytest.fixture(scope="session")
+def layout() -> dict[str, tuple]:
+    """What ``experiment`` holds."""
+    return {"tasks": TASKS, "baselines": BASELINES, "seeds": SEEDS, "evaluations": EVALUATIONS}

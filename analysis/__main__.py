@@ -1,0 +1,59 @@
+"""Command line: ``python -m analysis results/<experiment> --out figures/`` writes every figure and table.
+
+Bad input (a missing folder, a bad option, runs that disagree with their task) ends with one line on
+stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from analysis.aggregate import STATISTICS, X_AXES
+
+
+def _pair(text: str) -> tuple[int, int]:
+    try:
+        first, second = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected two objective indices such as 0,1, got {text!r}") from None
+    return first, second
+
+
+def parser() -> argparse.ArgumentParser:
+    cli = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="Hypervolume over time, fronts, attainment surfaces, ranks and statistics of a results folder.",
+    )
+    cli.add_argument("experiment", help="a results folder, e.g. results/<experiment>")
+    cli.add_argument("--out", default="figures", help="where figures and tables are written (default: figures)")
+    cli.add_argument("--x", choices=X_AXES, default="evaluations",
+                     help="x axis of the curves: evaluations, or time on the runs' simulated or wall clock")
+    cli.add_argument("--log-x", action="store_true", help="log x axis for the curves")
+    cli.add_argument("--statistic", choices=STATISTICS, default="median",
+                     help="median with interquartile band (default) or mean with standard-error band")
+    cli.add_argument("--objectives", type=_pair, default=(0, 1),
+                     help="pair of objective indices for fronts and attainment surfaces (default: 0,1)")
+    cli.add_argument("--tabular-data", default=None,
+                     help="folder of shipped true fronts (default: the repository's tabular_data/)")
+    cli.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
+    return cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from analysis.report import analyse  # after parsing: --help stays fast
+
+    try:
+        written = analyse(args.experiment, args.out, x=args.x, log_x=args.log_x, statistic=args.statistic,
+                          objectives=args.objectives, tabular_data=args.tabular_data, alpha=args.alpha)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
