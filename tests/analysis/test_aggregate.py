@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import moocore
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.aggregate import aggregate, hypervolume_curves, on_grid, ranks_over_time
+from analysis.io import load_experiment
+
+
+def _curve(task: str, baseline: str, seed: int, xs: list[float], hv: list[float], complete: bool = True) -> pd.DataFrame:
+    return pd.DataFrame({
+        "task": task, "baseline": baseline, "seed": seed, "evaluation": np.arange(1, len(xs) + 1), "time": xs,
+        "clock": "simulated", "complete": complete, "hypervolume": hv, "regret": 1.0 - np.asarray(hv),
+        "true_hypervolume": 1.0,
+    })
+
+
+def test_curves_match_one_moocore_call_per_prefix_and_regret_is_never_negative(experiment: Path) -> None:
+    runs = load_experiment(experiment)
+    curves = hypervolume_curves(runs)
+    for run in runs[::5]:
+        mine = curves[(curves["task"] == run.task) & (curves["baseline"] == run.baseline) & (curves["seed"] == run.seed)]
+        points = run.normalised
+        for i in range(len(points)):
+            prefix = points[: i + 1]
+            prefix = prefix[np.all(prefix < run.reference_point, axis=1)]
+            expected = float(moocore.hypervolume(prefix, ref=run.reference_point)) if len(prefix) else 0.0
+            assert mine["hypervolume"].iloc[i] == pytest.approx(expected, rel=1e-12)
+        np.testing.assert_allclose(mine["time"], run.rows["end"])
+    assert (curves["regret"] >= 0).all()
+    np.testing.assert_allclose(curves["regret"], curves["true_hypervolume"] - curves["hypervolume"], atol=1e-12)
+
+
+def test_median_and_interquartile_range_on_the_grid() -> None:
+    curves = pd.concat([
+        _curve("t", "b", 0, [1, 2, 3, 4], [0.1, 0.2, 0.3, 0.4]),
+        _curve("t", "b", 1, [1, 2, 3, 4], [0.0, 0.5, 0.5, 0.5]),
+        _curve("t", "b", 2, [1, 2], [0.3, 0.6]),  # finished after 2 evaluations: keeps its value
+    ])
+    summary = aggregate(curves, "evaluations", "median", points=4)
+    assert summary["x"].tolist() == [1, 2, 3, 4]
+    columns = np.array([[0.1, 0.0, 0.3], [0.2, 0.5, 0.6], [0.3, 0.5, 0.6], [0.4, 0.5, 0.6]])
+    np.testing.assert_allclose(summary["center"], np.median(columns, axis=1))
+    np.testing.assert_allclose(summary["lower"], np.percentile(columns, 25, axis=1))
+    np.testing.assert_allclose(summary["upper"], np.percentile(columns, 75, axis=1))
+    mean = aggregate(curves, "evaluations", "mean", points=4)
+    error = columns.std(axis=1, ddof=1) / np.sqrt(3)
+    np.testing.assert_allclose(mean["upper"] - mean["center"], error)
+    np.testing.assert_allclose(mean["center"], columns.mean(axis=1))
+
+
+def test_time_axis_reads_step_functions_and_leaves_partial_runs_open() -> None:
+    curves = pd.concat([
+        _curve("t", "b", 0, [10.0, 20.0], [0.2, 0.4]),
+        _curve("t", "b", 1, [5.0], [0.6], complete=False),  # still running after t = 5
+    ])
+    summary = aggregate(curves, "simulated", "mean", points=4)  # grid 5, 10, 15, 20
+    np.testing.assert_allclose(summary["x"], [5, 10, 15, 20])
+    np.testing.assert_allclose(summary["center"], [(0 + 0.6) / 2, 0.2, 0.2, 0.4])
+    assert summary["n_seeds"].tolist() == [2, 1, 1, 1]
+    regret = aggregate(curves, "simulated", "median", value="regret", points=4)
+    assert regret["center"].iloc[0] == pytest.approx((1.0 + 0.4) / 2)  # before its first result a run has regret 1
+
+
+def test_on_grid_is_zero_before_the_first_evaluation() -> None:
+    values = on_grid(np.array([2.0, 4.0]), np.array([1.0, 3.0]), np.array([1.0, 2.0, 3.0, 5.0]), 0.0, True)
+    assert values.tolist() == [0.0, 1.0, 1.0, 3.0]
+
+
+def test_log_grid_and_bad_choices() -> None:
+    curves = _curve("t", "b", 0, list(range(1, 1001)), list(np.linspace(0, 1, 1000)))
+    summary = aggregate(curves, "evaluations", log_x=True, points=50)
+    assert summary["x"].iloc[0] == 1 and summary["x"].iloc[-1] == 1000 and summary["x"].is_monotonic_increasing
+    steps = np.diff(summary["x"].to_numpy())
+    assert steps[0] < steps[-1]
+    with pytest.raises(ValueError, match="x='wall', but t/b ran on a simulated clock"):
+        aggregate(curves, "wall")
+    with pytest.raises(ValueError, match="statistic='mode' is not one of median, mean"):
+        aggregate(curves, statistic="mode")
+
+
+def test_ranks_over_time_average_over_tasks() -> None:
+    curves = pd.concat([
+        _curve("t1", "a", 0, [1, 2], [0.5, 0.5]), _curve("t1", "b", 0, [1, 2], [0.1, 0.9]),
+        _curve("t2", "a", 0, [1, 2], [0.5, 0.5]), _curve("t2", "b", 0, [1, 2], [0.5, 0.4]),
+    ])
+    ranks = ranks_over_time(curves, "evaluations", points=2)
+    table = ranks.pivot(index="fraction", columns="baseline", values="rank")
+    # t = 1: a beats b on t1, ties on t2 (1.5 each); t = 2: b wins t1, a wins t2
+    assert table.loc[0.5].tolist() == [1.25, 1.75]
+    assert table.loc[1.0].tolist() == [1.5, 1.5]
+    with pytest.raises(ValueError, match="ranks need >= 2 baselines"):
+        ranks_over_time(curves[curves["baseline"] == "a"])
