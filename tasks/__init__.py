@@ -10,6 +10,8 @@ from typing import Callable
 
 from tasks.base import Config, Fidelity, Objective, Result, Task, Trial
 from tasks.registry import Registry
+from tasks.device_tables import register_device_tasks
+from tasks.live import register_live_tasks
 from tasks.tabular import TABULAR_SOURCES, make_tabular_task
 
 TASKS: Registry[Callable[[], Task]] = Registry("task", entry_point_group="bag_of_baselines.tasks")
@@ -17,6 +19,8 @@ register_task = TASKS.register
 
 for _name in TABULAR_SOURCES:
     TASKS.add(_name, lambda name=_name: make_tabular_task(name))
+register_live_tasks(TASKS.add)
+register_device_tasks(TASKS.add)
 
 
 def make_task(name: str) -> Task:

@@ -1,0 +1,127 @@
+"""Live CNN tasks: train the configuration for real and measure error, size, latency and energy.
+
+Objectives (all minimised): ``error`` = 1 - validation accuracy, ``log10_params`` (trainable parameters),
+``latency_ms`` (median batch-1 forward pass on the device that runs) and, in the ``-energy`` variants
+only, ``energy_mj`` per inference from a real meter. The plain tasks still measure energy where a meter
+exists and record it in ``Result.info`` (``energy_mj``, ``meter``), or record why not in
+``info["missing"]``; an ``-energy`` task refuses to be built where no meter exists, because the run loop
+would count every evaluation as failed.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tasks.base import Config, Fidelity, Objective, Result, Task
+from tasks.live.cnn import EPOCHS, Architecture, cnn_space, log10_parameter_bounds, parameter_count, train
+from tasks.live.data import SHAPES, Dataset, load_dataset
+from tasks.live.latency import measure_latency
+from tasks.live.meters import measure_energy, select_meter
+
+#: fixed latency normalisation range (ms, batch 1) per data set: the largest networks of the space take
+#: hundreds of ms on one CPU thread at 28x28; the range is part of the task, never fitted to a run
+LATENCY_UPPER_MS = {"digits": 100.0, "fashion-mnist": 1000.0, "flowers17": 500.0}
+#: fixed energy normalisation range (mJ per inference)
+ENERGY_UPPER_MJ = 1000.0
+REFERENCE_POINT = 1.1
+
+
+class CNNTask(Task):
+    """The Bag-of-Baselines joint CNN space trained on one data set (Izquierdo et al., 2021).
+
+    Args:
+        dataset: ``digits``, ``fashion-mnist`` or ``flowers17``.
+        data_dir: folder of the data files (see ``tasks.live.data`` for the environment variables).
+        device: torch device for training and measurement (``cpu``, ``cuda``).
+        meter: energy meter, ``auto`` or one of ``nvml``, ``ina3221``, ``rapl``, ``none``.
+        energy_objective: make energy an objective (needs a meter; raises ValueError without one).
+        latency_batch_size: examples per timed forward pass.
+        latency_repeats: timed passes (after 10 warm-up passes).
+        sys_root: sysfs mount point where the meters are looked for.
+    """
+
+    clock = "wall"
+    version = "1"
+
+    def __init__(
+        self,
+        dataset: str,
+        data_dir: str | Path | None = None,
+        device: str = "cpu",
+        meter: str = "auto",
+        energy_objective: bool = False,
+        latency_batch_size: int = 1,
+        latency_repeats: int = 50,
+        sys_root: str | Path = "/sys",
+    ) -> None:
+        if dataset not in SHAPES:
+            raise ValueError(f"unknown data set {dataset!r}; expected one of {', '.join(SHAPES)}")
+        self.dataset = dataset
+        self.name = f"cnn-{dataset}" + ("-energy" if energy_objective else "")
+        self.space = cnn_space(self.name)
+        self.fidelity = Fidelity("epochs", *EPOCHS)
+        self._data_dir = data_dir
+        self._device = torch.device(device)
+        self._latency_batch = latency_batch_size
+        self._latency_repeats = latency_repeats
+        self._meter = select_meter(meter, self._device, sys_root)
+        input_shape, n_classes = SHAPES[dataset]
+        low, high = log10_parameter_bounds(input_shape, n_classes)
+        objectives = [
+            Objective("error", 0.0, 1.0),
+            Objective("log10_params", low, high, "log10(parameters)"),
+            Objective("latency_ms", 0.0, LATENCY_UPPER_MS[dataset], "ms"),
+        ]
+        if energy_objective:
+            if self._meter.meter is None:
+                raise ValueError(f"task {self.name!r} has energy as an objective, but no energy meter is available "
+                                 f"here ({self._meter.reason}); use cnn-{dataset}, which records energy where it can")
+            objectives.append(Objective("energy_mj", 0.0, ENERGY_UPPER_MJ, "mJ"))
+        self.objectives = tuple(objectives)
+        self.reference_point = (REFERENCE_POINT,) * len(self.objectives)
+        self._data_lock = threading.Lock()
+        # a meter integrates over a window: two evaluations metered at once would each see both
+        self._meter_lock = threading.Lock()
+
+    @functools.cached_property
+    def data(self) -> Dataset:
+        with self._data_lock:
+            return load_dataset(self.dataset, self._data_dir)
+
+    def data_hash(self) -> str:
+        return self.data.sha256()
+
+    def _evaluate(self, config: Config, fidelity: float | None, seed: int) -> Result:
+        epochs = int(self.fidelity.max if fidelity is None else fidelity)
+        if epochs != fidelity and fidelity is not None:
+            raise ValueError(f"task {self.name!r}: epochs must be a whole number, got {fidelity}")
+        started = time.perf_counter()
+        data = self.data
+        model, records = train(config, data, epochs, seed, device=self._device)
+        last = records[-1]
+        n_params = parameter_count(Architecture.from_config(config), data.input_shape, data.n_classes)
+        latency = measure_latency(model, data.input_shape, self._latency_batch, repeats=self._latency_repeats,
+                                  device=self._device)
+        with self._meter_lock:
+            energy = measure_energy(model, data.input_shape, self._meter, self._latency_batch, device=self._device)
+        objectives = {"error": 1.0 - last.val_accuracy, "log10_params": math.log10(n_params),
+                      "latency_ms": latency.median_ms}
+        info: dict[str, Any] = {
+            "val_accuracy": last.val_accuracy, "test_accuracy": last.test_accuracy, "train_time_s": last.train_time_s,
+            "epochs": epochs, "n_params": n_params, "latency_q25_ms": latency.q25_ms, "latency_q75_ms": latency.q75_ms,
+            "device": str(self._device), "meter": energy.meter,
+            "energy_mj": energy.mj if math.isfinite(energy.mj) else None,
+        }
+        if math.isfinite(energy.mj):
+            if "energy_mj" in self.objective_names:
+                objectives["energy_mj"] = energy.mj
+        else:
+            info["missing"] = {"energy_mj": energy.reason}
+        return Result(objectives=objectives, cost_s=time.perf_counter() - started, info=info)
