@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.__main__ import main
+
+
+@pytest.mark.slow
+def test_cli_writes_every_figure_and_table(experiment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          layout: dict) -> None:
+    assert main([str(experiment), "--out", str(tmp_path), "--x", "simulated", "--log-x", "--statistic", "mean"]) == 0
+    listed = capsys.readouterr().out.split()
+    expected = {"hypervolume_over_time.png", "regret_over_time.png", "average_rank_over_time.png",
+                "critical_difference.png", "final_hypervolume.csv", "final_hypervolume.md", "average_rank.csv",
+                "average_rank.md"}
+    for task in layout["tasks"]:
+        expected |= {f"fronts_{task}.png", f"attainment_{task}.png"}
+        expected |= {f"evaluations_{task}_{baseline}_seed0.png" for baseline in layout["baselines"]}
+    assert {Path(p).name for p in listed} == expected
+    for name in expected:
+        assert (tmp_path / name).stat().st_size > 0
+        if name.endswith(".png"):
+            assert (tmp_path / name).with_suffix(".pdf").exists()
+    table = pd.read_csv(tmp_path / "final_hypervolume.csv")
+    assert len(table) == len(layout["tasks"]) * len(layout["baselines"])
+    assert (table.groupby("task")["best"].sum() == 1).all()
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["{missing}"], "does not exist"),
+    (["{experiment}", "--x", "wall"], "ran on a simulated clock"),
+    (["{experiment}", "--objectives", "0,7"], "must be two different indices"),
+    (["{experiment}", "--alpha", "1.5"], "alpha must lie in (0, 1), got 1.5"),
+])
+def test_bad_input_gives_one_error_line(arguments: list[str], message: str, experiment: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    filled = [a.format(missing=tmp_path / "missing", experiment=experiment) for a in arguments]
+    assert main(filled + ["--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith("error: ") and message in error
+    assert not (tmp_path / "out").exists()
