@@ -42,7 +42,8 @@ def comparison_table(final: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     median within the task (1 = best), and the test against the task's best baseline.
 
     Columns ``p_value`` (Mann-Whitney U, two-sided), ``p_holm`` (Holm-adjusted within the task) and
-    ``worse_than_best`` (p_holm < alpha); all NaN/False for the best baseline itself.
+    ``worse_than_best`` (p_holm < alpha); all NaN/False for the best baseline itself. ``median_regret`` is
+    the median final regret to the true front (NaN for tasks without one).
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
@@ -57,13 +58,14 @@ def comparison_table(final: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
             np.nan if b == best else float(stats.mannwhitneyu(v, samples[best], alternative="two-sided").pvalue)
             for b, v in samples.items()
         ])
+        regrets = of_task.groupby("baseline", sort=True)["regret"].median()
         for (baseline, values), rank, p_value, p_adjusted in zip(samples.items(), ranks, p_values, holm(p_values)):
             rows.append({
                 "task": task, "baseline": baseline, "seeds": len(values), "median": medians[baseline],
                 "q25": float(np.percentile(values, 25)), "q75": float(np.percentile(values, 75)),
                 "mean": means[baseline], "std": float(np.std(values, ddof=1)) if len(values) > 1 else np.nan,
                 "rank": float(rank), "best": baseline == best, "p_value": p_value, "p_holm": p_adjusted,
-                "worse_than_best": bool(p_adjusted < alpha),
+                "worse_than_best": bool(p_adjusted < alpha), "median_regret": float(regrets[baseline]),
             })
     return pd.DataFrame(rows)
 

@@ -12,7 +12,7 @@ from analysis.stats import average_ranks, comparison_table, critical_difference,
 
 def _final(values: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
     return pd.DataFrame([
-        {"task": task, "baseline": baseline, "seed": seed, "hypervolume": v}
+        {"task": task, "baseline": baseline, "seed": seed, "hypervolume": v, "regret": 1.0 - v}
         for (task, baseline), vs in values.items() for seed, v in enumerate(vs)
     ])
 
@@ -31,6 +31,7 @@ def test_mann_whitney_against_the_exact_permutation_p_value() -> None:
     assert table.loc["bad", "p_value"] == pytest.approx(2 / math.comb(8, 4))
     assert table.loc["bad", "worse_than_best"]  # 0.029 < 0.05
     assert table.loc["good", "median"] == pytest.approx(0.875) and table.loc["bad", "rank"] == 2.0
+    assert table.loc["bad", "median_regret"] == pytest.approx(1 - 0.175)
     assert np.isnan(table.loc["good", "p_value"]) and not table.loc["good", "worse_than_best"]
     with pytest.raises(ValueError, match="alpha must lie in"):
         comparison_table(final, alpha=5)
