@@ -12,20 +12,24 @@ folder keeps every row written before the failure, with status "running" in its 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
+import time
+import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, get_worker
 from tqdm import tqdm
 
 from suite.results import METADATA, PARQUET, ROWS, ResultsError, read_metadata, run_folder
-from suite.runner import RunSpec, execute, run_state
+from suite.runner import Evaluator, RunSpec, evaluate_safely, execute, run_state
 from tasks import make_task
+from tasks.base import Result, Task, Trial
 from tasks.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,64 @@ def _execute_with_plugins(spec: RunSpec, root: str, plugins: tuple[str, ...]) ->
     for module in plugins:
         Registry.load_module(module)
     return str(execute(spec, Path(root)))
+
+
+#: the event a worker sends when it begins an evaluation (an evaluation's timeout counts from then)
+START_TOPIC = "bag-of-baselines-evaluation-started"
+#: client-side perf_counter() at which each evaluation (by Dask key) was reported started
+_STARTED: dict[str, float] = {}
+
+
+def _on_start(event: tuple[float, Any]) -> None:
+    _STARTED[str(event[1])] = time.perf_counter()
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_task(name: str) -> Task:
+    return make_task(name)
+
+
+def _evaluate_on_worker(task_name: str, plugins: tuple[str, ...], trial: Trial, seed: int) -> Result:
+    worker = get_worker()
+    worker.log_event(START_TOPIC, worker.get_current_task())
+    for module in plugins:
+        Registry.load_module(module)
+    # the task is built once per worker process, from its name: a live task's data never travels
+    return evaluate_safely(_cached_task(task_name), trial, seed)
+
+
+class DaskEvaluator(Evaluator):
+    """Each evaluation of a wall-clock run is one Dask task that holds ``resources`` (e.g. GPU=1) on its
+    worker; a worker that dies mid-evaluation makes Dask run the task again elsewhere."""
+
+    def __init__(self, client: Client, task_name: str, plugins: tuple[str, ...] = (),
+                 resources: dict[str, float] | None = None) -> None:
+        client.subscribe_topic(START_TOPIC, _on_start)
+        self._executor = client.get_executor(pure=False, resources=resources or None)
+        self._task_name = task_name
+        self._plugins = plugins
+        self._keys: dict[Future[Result], str] = {}
+
+    def submit(self, trial: Trial, seed: int) -> Future[Result]:
+        key = f"evaluate-{self._task_name}-{uuid.uuid4().hex}"
+        future = self._executor.submit(_evaluate_on_worker, self._task_name, self._plugins, trial, seed, key=key)
+        self._keys[future] = key
+        return future
+
+    def started(self, future: Future[Result]) -> float | None:
+        return _STARTED.get(self._keys[future])
+
+    def close(self) -> None:
+        for key in self._keys.values():
+            _STARTED.pop(key, None)
+
+
+def _execute_live(spec: RunSpec, root: Path, client: Client, plugins: tuple[str, ...]) -> str:
+    evaluator = DaskEvaluator(client, spec.task, plugins, spec.resources)
+    try:
+        return str(execute(spec, root, evaluator))
+    finally:
+        evaluator.close()
 
 
 def local_cluster(n_workers: int | None = None) -> LocalCluster:
@@ -128,8 +190,7 @@ def run_grid(
         spec = specs[i]
         if clock == "wall":
             assert live_pool is not None
-            executor = client.get_executor(pure=False, resources=spec.resources or None)
-            future = live_pool.submit(execute, spec, root, executor, plugins)
+            future = live_pool.submit(_execute_live, spec, root, client, plugins)
         else:
             future = tabular.submit(_execute_with_plugins, spec, str(root), plugins,
                                     key=f"run-{spec.experiment}-{spec.task}-{spec.baseline}-{spec.seed}")

@@ -16,25 +16,25 @@ they are asked anew).
 
 from __future__ import annotations
 
-import functools
 import heapq
+import itertools
 import json
 import logging
 import math
 import platform
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from abc import ABC, abstractmethod
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from baselines import BASELINES, Baseline
 from tasks import make_task
 from tasks.base import Result, Task, Trial
-from tasks.registry import Registry
 from suite.results import (
     PARQUET, ROWS, ResultsError, RunWriter, make_row, package_versions, read_metadata, recover_rows, run_folder,
     run_lock,
@@ -44,8 +44,6 @@ log = logging.getLogger(__name__)
 
 RowSink = Callable[[dict[str, Any]], None]
 Row = dict[str, Any]
-#: submits one evaluation (trial, evaluation seed) somewhere and returns its future
-Submit = Callable[[Trial, int], "Future[Result]"]
 
 
 @dataclass(frozen=True)
@@ -214,29 +212,74 @@ def _future_result(future: Future[Result]) -> Result:
         return Result.failure(f"{type(error).__name__}: {error}")
 
 
+class Evaluator(ABC):
+    """Where a wall-clock run's evaluations run: ``submit`` one, and learn when it really began.
+
+    The timeout of an evaluation counts from ``started`` (not from ``submit``), so an evaluation
+    that waits for a busy worker is not charged for the wait.
+    """
+
+    @abstractmethod
+    def submit(self, trial: Trial, seed: int) -> Future[Result]: ...
+
+    @abstractmethod
+    def started(self, future: Future[Result]) -> float | None:
+        """``time.perf_counter()`` when the evaluation began running; None while it still waits."""
+
+    def close(self) -> None:
+        """Release what the evaluator holds; must not wait for an evaluation that hangs."""
+
+
+class ThreadEvaluator(Evaluator):
+    """Evaluations on threads of this process (torch releases the GIL while it trains)."""
+
+    #: a timed-out evaluation keeps its thread (threads cannot be killed): spares let the next one start
+    SPARE_THREADS = 16
+
+    def __init__(self, task: Task, n_workers: int) -> None:
+        self._task = task
+        self._pool = ThreadPoolExecutor(max_workers=n_workers + self.SPARE_THREADS, thread_name_prefix="evaluate")
+        self._count = itertools.count()
+        self._keys: dict[Future[Result], int] = {}
+        self._started: dict[int, float] = {}
+
+    def submit(self, trial: Trial, seed: int) -> Future[Result]:
+        key = next(self._count)
+
+        def run() -> Result:
+            self._started[key] = time.perf_counter()
+            return evaluate_safely(self._task, trial, seed)
+
+        future = self._pool.submit(run)
+        self._keys[future] = key
+        return future
+
+    def started(self, future: Future[Result]) -> float | None:
+        return self._started.get(self._keys[future])
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 def run_wall(
     baseline: Baseline, task: Task, seed: int, budget: Budget, n_workers: int, sink: RowSink,
-    submit: Submit | None = None, eval_timeout_s: float | None = None, replay: Sequence[Row] = (),
+    evaluator: Evaluator | None = None, eval_timeout_s: float | None = None, replay: Sequence[Row] = (),
 ) -> int:
     """The wall-clock loop: N evaluations at once; returns the number of evaluations recorded.
 
-    ``submit`` sends an evaluation elsewhere (a Dask worker; see ``dask_submit``); by default a local
-    thread pool runs ``task`` (torch releases the GIL while training). An evaluation still running
-    ``eval_timeout_s`` after it started is recorded with status "timeout" and its future cancelled; a
-    thread that is already running cannot be stopped, so it finishes in the background and its result is
-    dropped. ``replay``: the rows of a partial run, told to the baseline first; the run's clock goes on
-    from the last recorded end.
+    ``evaluator`` runs the evaluations (Dask workers: ``suite.dispatch.DaskEvaluator``); by default a
+    ``ThreadEvaluator`` runs ``task`` here. An evaluation still running ``eval_timeout_s`` after it
+    began is recorded with status "timeout" and its future cancelled; a running thread cannot be
+    stopped, so it finishes in the background and its result is dropped. ``replay``: the rows of a
+    partial run, told to the baseline first; the run's clock goes on from the last recorded end.
     """
     names = task.objective_names
     for row in replay:
         baseline.tell(trial_from_row(row), result_from_row(row, names))
     asked = recorded = len(replay)
     origin = time.perf_counter() - max((float(r["end"]) for r in replay), default=0.0)
-    pool = None
-    if submit is None:
-        pool = ThreadPoolExecutor(max_workers=n_workers)
-        submit = functools.partial(pool.submit, evaluate_safely, task)
-    timed_out = False
+    own = evaluator is None
+    evaluator = evaluator or ThreadEvaluator(task, n_workers)
     free = list(range(n_workers))
     running: dict[Future[Result], tuple[Trial, int, float, int]] = {}
     try:
@@ -247,23 +290,14 @@ def run_wall(
                 trial = baseline.ask()
                 asked += 1
                 eval_seed = evaluation_seed(seed, trial.id)
-                running[submit(trial, eval_seed)] = (trial, worker, time.perf_counter() - origin, eval_seed)
+                running[evaluator.submit(trial, eval_seed)] = (trial, worker, time.perf_counter() - origin, eval_seed)
             if not running:
                 return recorded
-            timeout = None
-            if eval_timeout_s is not None:
-                first_deadline = min(start for _, _, start, _ in running.values()) + eval_timeout_s
-                timeout = max(0.0, first_deadline - (time.perf_counter() - origin))
-            done, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
-            now = time.perf_counter() - origin
+            done, _ = wait(running, timeout=_next_check(evaluator, running, eval_timeout_s),
+                           return_when=FIRST_COMPLETED)
             finished = [(f, _future_result(f)) for f in done]
             if eval_timeout_s is not None:
-                for future, (_, _, start, _) in running.items():
-                    if future not in done and now - start >= eval_timeout_s:
-                        future.cancel()
-                        timed_out = True
-                        finished.append((future, Result.failure(
-                            f"exceeded eval_timeout_s={eval_timeout_s:g}", cost_s=now - start, status="timeout")))
+                finished += _timed_out(evaluator, [f for f in running if f not in done], eval_timeout_s)
             for future, result in sorted(finished, key=lambda item: running[item[0]][0].id):
                 trial, worker, start, eval_seed = running.pop(future)
                 baseline.tell(trial, result)
@@ -272,27 +306,33 @@ def run_wall(
                 free.append(worker)
             free.sort()
     finally:
-        if pool is not None:
-            # a timed-out evaluation may still be running: do not wait for it
-            pool.shutdown(wait=not timed_out, cancel_futures=True)
+        if own:
+            evaluator.close()
 
 
-@functools.lru_cache(maxsize=None)
-def _cached_task(name: str) -> Task:
-    return make_task(name)
+def _next_check(evaluator: Evaluator, running: Iterable[Future[Result]], eval_timeout_s: float | None) -> float | None:
+    """Seconds until the first deadline; while an evaluation waits to start, poll for its start."""
+    if eval_timeout_s is None:
+        return None
+    starts = [evaluator.started(f) for f in running]
+    waits = [s + eval_timeout_s - time.perf_counter() for s in starts if s is not None]
+    if any(s is None for s in starts):
+        waits.append(min(0.5, eval_timeout_s / 4))
+    return max(0.0, min(waits))
 
 
-def evaluate_named(task_name: str, plugins: tuple[str, ...], trial: Trial, seed: int) -> Result:
-    """Evaluate on a Dask worker: the task is built there, once per worker process, from its name."""
-    for module in plugins:
-        Registry.load_module(module)
-    return evaluate_safely(_cached_task(task_name), trial, seed)
-
-
-def dask_submit(executor: Executor, task_name: str, plugins: tuple[str, ...] = ()) -> Submit:
-    """A ``Submit`` that runs each evaluation as one task of a Dask ``ClientExecutor`` (whose resources,
-    e.g. GPU=1, every evaluation then holds)."""
-    return lambda trial, seed: executor.submit(evaluate_named, task_name, plugins, trial, seed)
+def _timed_out(
+    evaluator: Evaluator, futures: list[Future[Result]], eval_timeout_s: float,
+) -> list[tuple[Future[Result], Result]]:
+    late = []
+    now = time.perf_counter()
+    for future in futures:
+        started = evaluator.started(future)
+        if started is not None and now - started >= eval_timeout_s:
+            future.cancel()
+            late.append((future, Result.failure(f"exceeded eval_timeout_s={eval_timeout_s:g}",
+                                                cost_s=now - started, status="timeout")))
+    return late
 
 
 def make_baseline(name: str, task: Task, seed: int, options: dict[str, Any]) -> Baseline:
@@ -341,24 +381,22 @@ def run_state(spec: RunSpec, root: Path) -> tuple[str, int]:
     return "partial", len(rows)
 
 
-def execute(
-    spec: RunSpec, root: Path, executor: Executor | None = None, plugins: tuple[str, ...] = (),
-) -> Path:
+def execute(spec: RunSpec, root: Path, evaluator: Evaluator | None = None) -> Path:
     """Run ``spec`` into its folder under ``root`` and return the folder.
 
     A complete run is skipped, a partial one resumed (see the module's docstring). Only one process
     writes a run at a time (``run_lock``): a second execution waits, then finds the run complete or
-    resumes it. ``executor`` (a Dask ``ClientExecutor``) runs a wall-clock task's evaluations; without
-    it they run on a local thread pool. Raises ResultsError for a folder that holds another run.
+    resumes it. ``evaluator`` runs a wall-clock task's evaluations (``suite.dispatch.DaskEvaluator`` on
+    Dask workers); without it they run on threads here. Raises ResultsError for a folder that holds another run.
     """
     folder = run_folder(root, spec.experiment, spec.task, spec.baseline, spec.seed)
     with run_lock(folder, on_wait=lambda holder: log.info("%s: waiting for its writer %s", folder, holder)):
         if run_state(spec, root)[0] == "complete":  # a complete folder of another run raises, never skips
             return folder
-        return _execute_locked(spec, folder, executor, plugins)
+        return _execute_locked(spec, folder, evaluator)
 
 
-def _execute_locked(spec: RunSpec, folder: Path, executor: Executor | None, plugins: tuple[str, ...]) -> Path:
+def _execute_locked(spec: RunSpec, folder: Path, evaluator: Evaluator | None) -> Path:
     previous = read_metadata(folder) if (folder / "metadata.json").exists() else None
     task = make_task(spec.task)
     baseline = make_baseline(spec.baseline, task, spec.seed, spec.options)
@@ -398,8 +436,7 @@ def _execute_locked(spec: RunSpec, folder: Path, executor: Executor | None, plug
                 baseline = make_baseline(spec.baseline, task, spec.seed, spec.options)
                 simulate(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append)
         else:
-            submit = None if executor is None else dask_submit(executor, spec.task, plugins)
-            run_wall(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append, submit=submit,
+            run_wall(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append, evaluator=evaluator,
                      eval_timeout_s=spec.eval_timeout_s, replay=rows)
     except BaseException:
         writer.metadata["error"] = traceback.format_exc(limit=5)

@@ -1,0 +1,140 @@
+"""Faults a suite survives, with real processes: evaluations that raise, return NaN or hang; a Dask
+worker killed with SIGKILL mid-suite; the suite itself killed with SIGKILL mid-run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from cluster_toy_task import ToyLiveTask
+from dask_processes import ROOT, dask_processes, environment
+
+from baselines.base import Baseline
+from suite.results import read_run
+from suite.runner import Budget, RunSpec, execute, run_wall
+from tasks.base import Result, Trial
+
+
+class Scripted(Baseline):
+    """Asks the behaviours of a fixed list, in order."""
+
+    def __init__(self, behaviours: list[str]) -> None:
+        task = ToyLiveTask()
+        super().__init__(task.space, task.objectives, None, seed=0)
+        self._behaviours = list(behaviours)
+
+    def ask(self) -> Trial:
+        return self._new_trial({"behaviour": self._behaviours.pop(0), "x": 0.25})
+
+    def tell(self, trial: Trial, result: Result) -> None:
+        pass
+
+
+def test_raise_nan_and_timeout_are_recorded_and_the_run_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOB_TOY_HANG_S", "2")
+    monkeypatch.setenv("BOB_TOY_WORK_S", "0.02")
+    behaviours = ["ok", "raise", "hang", "nan", "ok", "ok"]
+    rows: list[dict] = []
+    started = time.perf_counter()
+    run_wall(Scripted(behaviours), ToyLiveTask(), 0, Budget(evaluations=6), 2, rows.append, eval_timeout_s=0.5)
+    elapsed = time.perf_counter() - started
+    by_id = {r["trial_id"]: r for r in rows}
+    assert [by_id[i]["status"] for i in range(6)] == ["ok", "failed", "timeout", "failed", "ok", "ok"]
+    assert "RuntimeError: toy evaluation diverged" in by_id[1]["reason"]
+    assert "f2" in by_id[3]["reason"] and by_id[3]["objective.f2"] is None
+    assert "eval_timeout_s=0.5" in by_id[2]["reason"] and 0.5 <= by_id[2]["cost_s"] < 1.5
+    assert elapsed < 1.9  # the hung thread did not hold the run back
+
+
+def _rows_by_run(root: Path) -> dict[str, pd.DataFrame]:
+    return {str(folder.relative_to(root)): read_run(folder)[1] for folder in sorted(root.glob("e/*/*/*"))}
+
+
+def _reference(specs: list[RunSpec], root: Path) -> dict[str, pd.DataFrame]:
+    for spec in specs:
+        execute(spec, root)
+    return _rows_by_run(root)
+
+
+def _wait_for_rows(root: Path, at_least: int, timeout: float = 120) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in root.glob("e/*/*/*/evaluations.jsonl"):
+            if path.read_bytes().count(b"\n") >= at_least:
+                return path.parent
+        time.sleep(0.05)
+    raise AssertionError(f"no run under {root} reached {at_least} rows")
+
+
+def _suite(*args: str, root: Path) -> list[str]:
+    return [sys.executable, str(ROOT / "run_suite.py"), "--baselines", "random_search", "--tasks", "fcnet-naval",
+            "--experiment", "e", "--results", str(root), "--workers", "2", "--no-plot", "--quiet", *args]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_suite_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    budget = 700
+    specs = [RunSpec("random_search", "fcnet-naval", s, Budget(evaluations=budget), n_workers=2, experiment="e")
+             for s in range(3)]
+    expected = _reference(specs, tmp_path / "reference")
+    root = tmp_path / "results"
+    with dask_processes(tmp_path / "dask", {"a": [], "b": []}) as dask:
+        suite = subprocess.Popen(_suite("--seeds", "3", "--budget", str(budget), "--scheduler",
+                                        str(dask.scheduler_file), root=root),
+                                 env=environment(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            victim_folder = _wait_for_rows(root, 50)
+            from distributed import Client
+
+            with Client(scheduler_file=str(dask.scheduler_file), timeout="10s") as client:
+                pids = client.run(os.getpid)
+                processing = client.processing()
+            seed = victim_folder.name
+            victim = next(a for a, keys in processing.items() if any(str(k).endswith(f"-{seed}") for k in keys))
+            os.kill(pids[victim], signal.SIGKILL)
+            killed_at = victim_folder.joinpath("evaluations.jsonl").read_bytes().count(b"\n")
+            out, err = suite.communicate(timeout=240)
+        finally:
+            suite.kill()
+    assert suite.returncode == 0, err.decode()
+    got = _rows_by_run(root)
+    assert got.keys() == expected.keys()
+    for name, rows in got.items():
+        assert len(rows) == budget and rows["trial_id"].is_unique
+        pd.testing.assert_frame_equal(rows, expected[name])
+    metadata = json.loads((victim_folder / "metadata.json").read_text())
+    assert killed_at < budget and metadata["resumed"][0]["rows"] >= killed_at - 1  # the run was resumed
+
+
+@pytest.mark.slow
+def test_the_suite_killed_mid_run_resumes_to_the_results_of_an_uninterrupted_run(tmp_path: Path) -> None:
+    budget = 700
+    specs = [RunSpec("random_search", "fcnet-naval", s, Budget(evaluations=budget), n_workers=2, experiment="e")
+             for s in range(2)]
+    expected = _reference(specs, tmp_path / "reference")
+    root = tmp_path / "results"
+    command = _suite("--seeds", "2", "--budget", str(budget), "--dask-workers", "1", root=root)
+    suite = subprocess.Popen(command, env=environment(), cwd=tmp_path, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        folder = _wait_for_rows(root, 100)
+    finally:
+        os.killpg(suite.pid, signal.SIGKILL)  # the suite, its scheduler and its worker, as a batch job dies
+        suite.wait()
+    killed_at = folder.joinpath("evaluations.jsonl").read_bytes().count(b"\n")
+    assert json.loads((folder / "metadata.json").read_text())["status"] == "running" and killed_at < budget
+    again = subprocess.run(command, env=environment(), cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    assert again.returncode == 0, again.stderr
+    assert "partial runs resumed" in again.stdout
+    got = _rows_by_run(root)
+    assert got.keys() == expected.keys()
+    for name, rows in got.items():
+        pd.testing.assert_frame_equal(rows, expected[name])
+    assert json.loads((folder / "metadata.json").read_text())["resumed"][0]["rows"] >= killed_at - 1

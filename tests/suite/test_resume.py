@@ -1,0 +1,127 @@
+"""Resume: a partial run continues to the rows of an uninterrupted run; foreign folders are refused."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from cluster_toy_task import ToyLiveTask
+
+from baselines.random_search import RandomSearch
+from suite.results import ResultsError, read_run, run_lock
+from suite.runner import Budget, RunSpec, execute, run_state, run_wall
+
+SPEC = RunSpec("random_search", "fcnet-naval", 3, Budget(evaluations=60), n_workers=3, experiment="e")
+
+
+def _partial_copy(complete: Path, target: Path, keep: int, torn: bool = True) -> None:
+    """The folder a crash leaves: status running, the first ``keep`` rows, a half-written row."""
+    metadata, rows = read_run(complete)
+    target.mkdir(parents=True)
+    (target / "metadata.json").write_text(json.dumps({**metadata, "status": "running"}))
+    lines = [json.dumps({k: (None if pd.isna(v) else v) for k, v in r.items()}) for r in rows.to_dict("records")]
+    text = "\n".join(lines[:keep]) + "\n" + (lines[keep][: len(lines[keep]) // 2] if torn else "")
+    (target / "evaluations.jsonl").write_text(text)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return execute(SPEC, tmp_path_factory.mktemp("reference"))
+
+
+@pytest.mark.parametrize("keep", [1, 17, 59])
+def test_a_partial_tabular_run_resumes_to_the_rows_of_an_uninterrupted_run(
+    reference: Path, tmp_path: Path, keep: int,
+) -> None:
+    # with three virtual workers, two trials were pending (asked, unfinished) at the crash: the resumed
+    # run must ask and finish them exactly as the uninterrupted run did
+    folder = tmp_path / "e" / "fcnet-naval" / "random_search" / "3"
+    _partial_copy(reference, folder, keep)
+    assert run_state(SPEC, tmp_path) == ("partial", keep)
+    assert execute(SPEC, tmp_path) == folder
+    metadata, rows = read_run(folder)
+    pd.testing.assert_frame_equal(rows, read_run(reference)[1])
+    assert metadata["status"] == "complete" and metadata["resumed"][0]["rows"] == keep
+    assert "restarted" not in metadata["resumed"][0]
+
+
+def test_a_baseline_that_asks_other_trials_makes_the_run_start_over(reference: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "e" / "fcnet-naval" / "random_search" / "3"
+    _partial_copy(reference, folder, 10, torn=False)
+    lines = (folder / "evaluations.jsonl").read_text().splitlines()
+    row = json.loads(lines[4])
+    row["config"] = json.dumps({**json.loads(row["config"]), "n_units_1": 1})  # not what seed 3 asks
+    lines[4] = json.dumps(row)
+    (folder / "evaluations.jsonl").write_text("\n".join(lines) + "\n")
+    execute(SPEC, tmp_path)
+    metadata, rows = read_run(folder)
+    pd.testing.assert_frame_equal(rows, read_run(reference)[1])
+    assert "trial" in metadata["resumed"][0]["restarted"]
+
+
+def test_a_folder_of_another_run_or_format_or_with_a_damaged_row_is_refused(
+    reference: Path, tmp_path: Path,
+) -> None:
+    folder = tmp_path / "e" / "fcnet-naval" / "random_search" / "3"
+    _partial_copy(reference, folder, 10, torn=False)
+    other_budget = RunSpec("random_search", "fcnet-naval", 3, Budget(evaluations=70), n_workers=3, experiment="e")
+    with pytest.raises(ResultsError, match="budget"):
+        execute(other_budget, tmp_path)
+    lines = (folder / "evaluations.jsonl").read_text().splitlines()
+    lines[3] = lines[3][:20]
+    (folder / "evaluations.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ResultsError, match="line 4 is damaged"):
+        execute(SPEC, tmp_path)
+    metadata = json.loads((folder / "metadata.json").read_text())
+    (folder / "metadata.json").write_text(json.dumps({**metadata, "format_version": 99}))
+    with pytest.raises(ResultsError, match="result format 99"):
+        run_state(SPEC, tmp_path)
+    # a complete folder of another run is an error too, not a silent skip
+    with pytest.raises(ResultsError, match="budget"):
+        run_state(other_budget, reference.parents[3])
+
+
+def test_a_wall_clock_run_resumes_by_telling_its_recorded_rows(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("BOB_TOY_WORK_S", "0.01")
+    task = ToyLiveTask()
+    first: list[dict] = []
+    run_wall(RandomSearch(task.space, task.objectives, None, 0), task, 0, Budget(evaluations=4), 2, first.append)
+    told = []
+
+    class Recording(RandomSearch):
+        def tell(self, trial, result) -> None:  # type: ignore[no-untyped-def]
+            told.append((trial.id, result.status, result.objectives))
+            super().tell(trial, result)
+
+    resumed: list[dict] = []
+    baseline = Recording(task.space, task.objectives, None, 0)
+    recorded = run_wall(baseline, task, 0, Budget(evaluations=7), 2, resumed.append, replay=first)
+    assert recorded == 7 and len(resumed) == 3
+    assert [t[0] for t in told[:4]] == [r["trial_id"] for r in first]
+    ok = [r for r in first if r["status"] == "ok"]
+    assert all(told[i][2]["f1"] == r["objective.f1"] for i, r in enumerate(first) if r in ok)
+    assert {r["trial_id"] for r in resumed}.isdisjoint(r["trial_id"] for r in first)  # ids stay unique
+    assert min(r["start"] for r in resumed) >= max(r["end"] for r in first)  # the clock goes on
+
+
+def test_the_run_lock_makes_a_second_writer_wait(tmp_path: Path) -> None:
+    events: list[str] = []
+    holding = threading.Event()
+
+    def first() -> None:
+        with run_lock(tmp_path):
+            holding.set()
+            time.sleep(0.3)
+            events.append("first done")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    holding.wait()
+    with run_lock(tmp_path, on_wait=lambda holder: events.append(f"waited for {holder}")):
+        events.append("second has it")
+    thread.join()
+    assert events[0].startswith("waited for ") and events[1:] == ["first done", "second has it"]
