@@ -78,13 +78,15 @@ class Run:
     def values(self) -> np.ndarray:
         """Raw objective values (n, m) to report: expected ones where the task records them (tables),
         those the optimiser was told otherwise; NaN for rows that did not finish ok."""
+        if self.rows.empty:  # a run that started but finished nothing yet
+            return np.empty((0, len(self.objective_names)))
         columns = []
         for name in self.objective_names:
             column = f"expected.{name}" if f"expected.{name}" in self.rows else f"objective.{name}"
             if column not in self.rows:
                 raise ValueError(f"{self.folder}: no column for objective {name!r} (expected {column!r})")
             columns.append(pd.to_numeric(self.rows[column], errors="coerce").to_numpy(dtype=float))
-        values = np.column_stack(columns) if columns else np.empty((len(self.rows), 0))
+        values = np.column_stack(columns)
         if "status" in self.rows:
             values[self.rows["status"].to_numpy() != "ok"] = np.nan
         return values

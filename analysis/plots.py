@@ -63,6 +63,8 @@ def plot_over_time(
     statistic: str = "median",
 ) -> Path:
     """One panel per task, one line per baseline with its band, from ``aggregate``'s table."""
+    if summary.empty:
+        raise ValueError("nothing to plot: no run has a finished evaluation")
     sns.set_theme(style="whitegrid", context="paper")
     tasks = sorted(summary["task"].unique())
     colours = _palette(list(summary["baseline"].unique()))

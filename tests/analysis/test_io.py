@@ -49,6 +49,13 @@ def test_a_partial_run_is_read_from_jsonl_with_a_torn_last_line(experiment: Path
     assert np.isnan(run.values[3]).all() and np.isfinite(np.delete(run.values, 3, axis=0)).all()
 
 
+def test_a_run_without_rows_has_no_values(experiment: Path, tmp_path: Path) -> None:
+    folder = _copy_run(experiment, tmp_path)
+    (folder / "evaluations.parquet").unlink()
+    run = read_run(folder)
+    assert run.values.shape == (0, 3) and run.end.shape == (0,)
+
+
 def test_true_front_hypervolume_exceeds_every_run(experiment: Path) -> None:
     for run in load_experiment(experiment):
         front = true_front(run)
