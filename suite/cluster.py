@@ -3,8 +3,8 @@
 Batch systems (SLURM, PBS, SGE, LSF) go through dask-jobqueue: the ``cluster:`` section of the suite's
 config file names the kind and the batch options, which are handed to ``SLURMCluster`` & co. as they
 are (so every option dask-jobqueue documents works), plus two of ours: ``jobs`` (how many batch jobs to
-submit) and ``gpus`` (per worker: becomes the Dask worker resource ``GPU=n``, and on SLURM a
-``--gres=gpu:n`` directive unless one is given).
+submit) and ``gpus`` (GPUs per job: the job starts one worker process per GPU, each offering the Dask
+resource ``GPU=1``; on SLURM a ``--gres=gpu:n`` directive is added unless one is given).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ KINDS = ("local", *JOBQUEUE)
 #: our own keys of the ``cluster:`` section; every other key goes to the dask-jobqueue class
 OWN_KEYS = ("kind", "jobs", "gpus")
 #: dask-jobqueue arguments the suite sets itself
-RESERVED = ("self", "n_workers", "job_cls", "loop", "asynchronous", "scheduler", "name", "config_name")
+RESERVED = ("self", "n_workers", "job_cls", "loop", "asynchronous", "scheduler", "name", "config_name",
+            "dashboard_address", "host")  # the last two belong in scheduler_options
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,9 @@ def parse_cluster(value: Any) -> ClusterConfig:
             raise ValueError(f"cluster: kind local takes no batch options, got {sorted(value)}; "
                              "set kind to slurm, pbs, sge or lsf")
         return ClusterConfig()
+    if gpus and options.setdefault("processes", gpus) != gpus:
+        raise ValueError(f"cluster: with gpus: {gpus}, processes must be {gpus} (one worker process per GPU), "
+                         f"got {options['processes']!r}")
     unknown = sorted(set(options) - set(accepted_options(kind)))
     if unknown:
         raise ValueError(f"cluster: {kind} has no option(s) {', '.join(unknown)}; "
@@ -108,7 +112,7 @@ def jobqueue_cluster(config: ClusterConfig, security: Any = None) -> Any:
     """A dask-jobqueue cluster (its scheduler starts here; no job is submitted before ``scale``)."""
     kwargs = dict(config.options)
     if config.gpus:
-        kwargs["worker_extra_args"] = [*kwargs.get("worker_extra_args", []), "--resources", f"GPU={config.gpus}"]
+        kwargs["worker_extra_args"] = [*kwargs.get("worker_extra_args", []), "--resources", "GPU=1"]
         directives = list(kwargs.get("job_extra_directives", []))
         if config.kind == "slurm" and not any("gres" in d or "gpus" in d for d in directives):
             directives.append(f"--gres=gpu:{config.gpus}")
