@@ -166,14 +166,15 @@ def build(
     data_dir: str | None = None, latency_repeats: int = 50,
 ) -> pd.DataFrame:
     """Build (or resume) the table ``out/<name>.parquet``; returns it."""
+    if epochs < 1 or not seeds or n_workers < 1:
+        raise ValueError(f"need epochs >= 1, at least one seed and n_workers >= 1; got {epochs}, {seeds}, {n_workers}")
+    configs = grid_configs(grid, fixed)
+
     from dask.distributed import Client, LocalCluster, as_completed
 
     from tasks.live.data import load_dataset
     from tasks.live.meters import select_meter
 
-    if epochs < 1 or not seeds or n_workers < 1:
-        raise ValueError(f"need epochs >= 1, at least one seed and n_workers >= 1; got {epochs}, {seeds}, {n_workers}")
-    configs = grid_configs(grid, fixed)
     table_path = out / f"{name}.parquet"
     provenance_path = out / f"{name}.provenance.json"
     out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,64 @@
+"""The table builder: grid expansion, input errors, and a real resumable build on Dask processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tasks.build_table import DEFAULT_FIXED, DEFAULT_GRID, _main, build, grid_configs, parse_assignments
+
+FIXED = {"n_conv_0": 16, "n_fc_l": 1, "n_fc_0": 16, "kernel_size": 3, "lr_init": 0.01, "batch_size": 128,
+         "batch_norm": False, "global_avg_pooling": False}
+
+
+def test_deeper_widths_follow_layer_zero() -> None:
+    configs = grid_configs({"n_conv_l": [1, 3]}, FIXED)
+    assert "n_conv_1" not in configs[0]
+    assert configs[1]["n_conv_1"] == configs[1]["n_conv_2"] == 16
+
+
+def test_default_grid_is_in_the_space() -> None:
+    assert len(grid_configs(DEFAULT_GRID, DEFAULT_FIXED)) == 48
+
+
+def test_bad_grids_are_one_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown parameters \\['n_layers'\\]"):
+        grid_configs({"n_layers": [1]}, FIXED)
+    with pytest.raises(ValueError, match="both in the grid and fixed"):
+        grid_configs({"n_conv_0": [16]}, FIXED)
+    with pytest.raises(ValueError, match="not in the CNN space"):
+        grid_configs({"n_conv_l": [1]}, {**FIXED, "n_conv_0": 4096})
+    with pytest.raises(ValueError, match="expected name=value"):
+        parse_assignments(["n_conv_l"], multiple=True)
+
+
+def test_parse_assignments_types_values() -> None:
+    assert parse_assignments(["a=1,2", "b=true,false", "c=0.01,x"], multiple=True) == {
+        "a": [1, 2], "b": [True, False], "c": [0.01, "x"]}
+
+
+def test_cli_reports_a_bad_grid_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _main(["--grid", "n_layers=1,2", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: unknown parameters")
+
+
+@pytest.mark.slow
+def test_build_resumes_and_skips_finished_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    grid = {"n_conv_l": [1, 2]}
+    fixed = {k: v for k, v in FIXED.items()}
+    first = build("toy", "digits", grid, fixed, [0], 2, tmp_path, n_workers=1, latency_repeats=5)
+    assert len(first) == 2 * 2 and set(first["epoch"]) == {1, 2}
+    second = build("toy", "digits", grid, fixed, [0, 1], 2, tmp_path, n_workers=1, latency_repeats=5)
+    assert "2 runs to do" in capsys.readouterr().out.splitlines()[-3]
+    table = pd.read_parquet(tmp_path / "toy.parquet")
+    assert len(second) == len(table) == 8
+    # the first build's rows are kept exactly, not measured again
+    pd.testing.assert_frame_equal(table[table.seed == 0].reset_index(drop=True), first.reset_index(drop=True))
+    provenance = json.loads((tmp_path / "toy.provenance.json").read_text())
+    assert provenance["status"] == "complete" and provenance["grid"] == grid and provenance["seeds"] == [0, 1]
+    assert provenance["versions"]["torch"] and provenance["device"]["torch_device"] == "cpu"
+    with pytest.raises(ValueError, match="another grid"):
+        build("toy", "digits", {"n_conv_l": [1]}, fixed, [0], 2, tmp_path, n_workers=1)
