@@ -1,0 +1,250 @@
+"""Quality and overhead of the baselines: hypervolume regret on tabular tasks, and each wrapper against
+the same algorithm run straight in its own library. Prints tables; every figure is measured in this run.
+
+    python benchmarks/baseline_quality.py quality  [--tasks ...] [--seeds 10] [--budget 100] [--jobs 2]
+    python benchmarks/baseline_quality.py library  [--tasks fcnet-naval] [--seeds 10] [--budget 100]
+    python benchmarks/baseline_quality.py fidelity [--mf-task NAME] [--seeds 10] [--seconds S]
+
+quality:  median final hypervolume regret to the true front (expected objectives, normalised, the task's
+          reference point) per baseline and task, and a one-sided Mann-Whitney U test against random search.
+library:  MOTPE / NSGA-II against a plain Optuna study (``study.optimize``) with the same sampler and seed,
+          ParEGO against a plain SMAC run (``smac.optimize``) with the same components; final hypervolume
+          compared by Mann-Whitney U over the seeds, and time per evaluation (wrapper / plain, medians).
+          Runs are sequential and interleaved (alternating which goes first); time is CPU time of this
+          process (``time.process_time``), so other programs on a shared machine do not inflate either.
+fidelity: MO-BOHB against MOTPE on a task with a fidelity (a registered multi-fidelity table): hypervolume
+          over the simulated clock, 4 workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import optuna
+from scipy.stats import mannwhitneyu
+
+from analysis.hypervolume import hypervolume, hypervolume_over_time
+from baselines import BASELINES
+from baselines._optuna import quiet, suggest_config, to_distributions
+from baselines.parego import make_smac
+from suite.runner import Budget, evaluation_seed, simulate
+from tasks import TASKS, make_task
+from tasks.base import Task
+
+QUALITY_TASKS = ["fcnet-naval", "fcnet-protein", "hpobench-mlp-kc1", "hpobench-mlp-vehicle", "nb201-cifar10"]
+BUILT_IN = ["random_search", "motpe", "nsga2", "parego", "mo_bohb"]
+
+
+def expected_points(task: Task, rows: list[dict]) -> np.ndarray:
+    """Normalised expected objectives of the successful rows, in finishing order."""
+    names = task.objective_names
+    values = np.array([[row.get(f"expected.{n}", row[f"objective.{n}"]) for n in names] for row in rows
+                       if row["status"] == "ok"], dtype=float)
+    return task.normalise(values.reshape(-1, len(names)))
+
+
+def true_hypervolume(task: Task) -> float:
+    return hypervolume(task.normalise(task.true_front()), np.array(task.reference_point))
+
+
+def one_run(args: tuple[str, str, int, int]) -> tuple[str, str, int, float, float]:
+    """(task, baseline, seed, final hypervolume regret, wall seconds) of one simulated run."""
+    task_name, baseline, seed, budget = args
+    task = make_task(task_name)
+    rows: list[dict] = []
+    started = time.perf_counter()
+    instance = BASELINES.get(baseline)(task.space, task.objectives, task.fidelity, seed)
+    simulate(instance, task, seed, Budget(evaluations=budget), 1, rows.append)
+    wall = time.perf_counter() - started
+    found = hypervolume(expected_points(task, rows), np.array(task.reference_point))
+    return task_name, baseline, seed, true_hypervolume(task) - found, wall
+
+
+def quality(args: argparse.Namespace) -> None:
+    jobs = [(t, b, s, args.budget) for t in args.tasks for b in args.baselines for s in range(args.seeds)]
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(one_run, jobs))
+    print(f"final hypervolume regret (lower is better), median [q25, q75] over {args.seeds} seeds, "
+          f"{args.budget} evaluations, 1 worker; p: one-sided Mann-Whitney U, baseline < random search")
+    print(f"{'task':24s} {'baseline':14s} {'median regret':>14s} {'q25':>8s} {'q75':>8s} "
+          f"{'vs random':>10s} {'p':>8s} {'s/run':>7s}")
+    for task in args.tasks:
+        random = [r[3] for r in results if r[0] == task and r[1] == "random_search"]
+        for baseline in args.baselines:
+            regrets = [r[3] for r in results if r[0] == task and r[1] == baseline]
+            walls = [r[4] for r in results if r[0] == task and r[1] == baseline]
+            q25, median, q75 = np.percentile(regrets, [25, 50, 75])
+            ratio = median / np.median(random) if random and np.median(random) > 0 else math.nan
+            p = (mannwhitneyu(regrets, random, alternative="less").pvalue
+                 if random and baseline != "random_search" else math.nan)
+            print(f"{task:24s} {baseline:14s} {median:14.4f} {q25:8.4f} {q75:8.4f} {ratio:10.2f} {p:8.3f} "
+                  f"{np.median(walls):7.2f}")
+
+
+# --- against the plain libraries ---------------------------------------------------------------------
+
+def plain_optuna(task: Task, sampler_name: str, seed: int, budget: int) -> tuple[float, float]:
+    """A plain Optuna study with the sampler the wrapper uses: (final hypervolume, seconds per evaluation)."""
+    distributions = to_distributions(task.space)
+    expected: list[list[float]] = []
+
+    def objective(trial: optuna.Trial) -> list[float]:
+        config = suggest_config(task.space, distributions, trial)
+        result = task.evaluate(config, None, evaluation_seed(seed, trial.number))
+        expected.append([result.expected[n] for n in task.objective_names])
+        return [result.objectives[n] for n in task.objective_names]
+
+    started = time.process_time()
+    sampler = (optuna.samplers.TPESampler(seed=seed) if sampler_name == "motpe"
+               else quiet(optuna.samplers.NSGAIISampler, seed=seed))
+    study = optuna.create_study(directions=["minimize"] * len(task.objectives), sampler=sampler)
+    study.optimize(objective, n_trials=budget)
+    seconds = (time.process_time() - started) / budget
+    return hypervolume(task.normalise(np.array(expected)), np.array(task.reference_point)), seconds
+
+
+def plain_smac(task: Task, seed: int, budget: int) -> tuple[float, float]:
+    """A plain SMAC run (``optimize``) with the components the ParEGO wrapper uses."""
+    expected: list[list[float]] = []
+
+    def target(config, seed: int = 0) -> list[float]:  # noqa: ANN001 - SMAC's signature
+        result = task.evaluate(dict(config), None, evaluation_seed(run_seed, len(expected)))
+        expected.append([result.expected[n] for n in task.objective_names])
+        return [result.objectives[n] for n in task.objective_names]
+
+    run_seed = seed
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.process_time()
+        smac = make_smac(task.space, task.objectives, seed, Path(folder), n_initial_design=20, rho=0.05,
+                         forest="fast", target_function=target, n_trials=budget)
+        smac.optimize()
+        seconds = (time.process_time() - started) / budget
+    return hypervolume(task.normalise(np.array(expected)), np.array(task.reference_point)), seconds
+
+
+def wrapped(task: Task, baseline: str, seed: int, budget: int) -> tuple[float, float]:
+    """The baseline driven by the same bare loop as the plain libraries' (ask, evaluate, tell): the
+    wrapper's cost alone. (The run loop adds its clock and result rows: see benchmarks/run_loop.py.)"""
+    expected: list[list[float]] = []
+    started = time.process_time()
+    instance = BASELINES.get(baseline)(task.space, task.objectives, task.fidelity, seed)
+    for _ in range(budget):
+        trial = instance.ask()
+        result = task.evaluate(trial.config, trial.fidelity, evaluation_seed(seed, trial.id))
+        instance.tell(trial, result)
+        expected.append([result.expected[n] for n in task.objective_names])
+    seconds = (time.process_time() - started) / budget
+    return hypervolume(task.normalise(np.array(expected)), np.array(task.reference_point)), seconds
+
+
+def library(args: argparse.Namespace) -> None:
+    print(f"wrapper vs plain library loop, {args.seeds} seeds, {args.budget} evaluations, 1 worker, sequential")
+    print(f"{'task':22s} {'baseline':8s} {'HV wrapper':>11s} {'HV plain':>9s} {'p(two-sided)':>12s} "
+          f"{'CPU ms/eval wrapper':>20s} {'plain':>8s} {'ratio':>6s}")
+    for task_name in args.tasks:
+        task = make_task(task_name)
+        for baseline in ("motpe", "nsga2", "parego"):
+            ours, plain = [], []
+            for seed in range(args.seeds):
+                run_plain = (lambda: plain_smac(task, seed, args.budget)) if baseline == "parego" else (
+                    lambda: plain_optuna(task, baseline, seed, args.budget))
+                if seed % 2:
+                    plain.append(run_plain())
+                    ours.append(wrapped(task, baseline, seed, args.budget))
+                else:
+                    ours.append(wrapped(task, baseline, seed, args.budget))
+                    plain.append(run_plain())
+            hv_ours, hv_plain = [o[0] for o in ours], [p[0] for p in plain]
+            p = mannwhitneyu(hv_ours, hv_plain).pvalue if hv_ours != hv_plain else 1.0
+            t_ours, t_plain = np.median([o[1] for o in ours]), np.median([p[1] for p in plain])
+            print(f"{task_name:22s} {baseline:8s} {np.median(hv_ours):11.4f} {np.median(hv_plain):9.4f} {p:12.3f} "
+                  f"{1e3 * t_ours:20.2f} {1e3 * t_plain:8.2f} {t_ours / t_plain:6.2f}")
+
+
+# --- multi-fidelity ----------------------------------------------------------------------------------
+
+def fidelity_run(args: tuple[str, str, int, float, int]) -> tuple[str, int, np.ndarray, np.ndarray, np.ndarray]:
+    """Hypervolume after each finished evaluation (all fidelities, and maximum fidelity only) and end times."""
+    task_name, baseline, seed, seconds, workers = args
+    task = make_task(task_name)
+    rows: list[dict] = []
+    instance = BASELINES.get(baseline)(task.space, task.objectives, task.fidelity, seed)
+    simulate(instance, task, seed, Budget(seconds=seconds), workers, rows.append)
+    ok = [r for r in rows if r["status"] == "ok"]
+    reference = np.array(task.reference_point)
+    points = expected_points(task, ok)
+    top = np.array([r["fidelity"] is None or math.isclose(r["fidelity"], task.fidelity.max) for r in ok], dtype=bool)
+    hv_all = hypervolume_over_time(points, reference) if len(ok) else np.zeros(0)
+    hv_top = hypervolume_over_time(np.where(top[:, None], points, np.nan), reference) if len(ok) else np.zeros(0)
+    return baseline, seed, np.array([r["end"] for r in ok]), hv_all, hv_top
+
+
+def fidelity(args: argparse.Namespace) -> None:
+    name = args.mf_task or next((n for n in TASKS.names() if _simulated_with_fidelity(n)), None)
+    if name is None:
+        print("no registered simulated-clock task with a fidelity; nothing to compare (see docs/baselines.md)")
+        return
+    task = make_task(name)
+    seconds = args.seconds or _default_seconds(task)
+    print(f"MO-BOHB vs MOTPE on {name} ({task.fidelity}), {args.seeds} seeds, 4 workers, "
+          f"{seconds:.0f} s of simulated clock; median hypervolume (expected objectives) at fractions of it")
+    jobs = [(name, b, s, seconds, 4) for b in ("mo_bohb", "motpe") for s in range(args.seeds)]
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        runs = list(pool.map(fidelity_run, jobs))
+    checkpoints = [0.05, 0.1, 0.25, 0.5, 1.0]
+    print(f"{'baseline':10s} {'counted':9s} " + " ".join(f"{f'{c:.0%} time':>10s}" for c in checkpoints)
+          + f" {'evals':>6s}")
+    for baseline in ("mo_bohb", "motpe"):
+        for label, index in (("all", 3), ("max fid.", 4)):
+            medians = []
+            for c in checkpoints:
+                at = [_at(run[2], run[index], c * seconds) for run in runs if run[0] == baseline]
+                medians.append(np.median(at))
+            n = np.median([len(run[2]) for run in runs if run[0] == baseline])
+            print(f"{baseline:10s} {label:9s} " + " ".join(f"{m:10.4f}" for m in medians) + f" {n:6.0f}")
+
+
+def _at(ends: np.ndarray, values: np.ndarray, time_s: float) -> float:
+    done = np.searchsorted(ends, time_s, side="right")
+    return float(values[done - 1]) if done else 0.0
+
+
+def _simulated_with_fidelity(name: str) -> bool:
+    try:
+        task = make_task(name)
+    except Exception:  # a task whose data is not built here cannot be compared on
+        return False
+    return task.fidelity is not None and task.clock == "simulated"
+
+
+def _default_seconds(task: Task) -> float:
+    """100 full-fidelity evaluations of the median recorded cost, shared by 4 workers."""
+    probe = BASELINES.get("random_search")(task.space, task.objectives, None, 0)
+    costs = [task.evaluate(probe.ask().config, None, s).cost_s for s in range(50)]
+    return 100 * float(np.median(costs)) / 4
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", choices=["quality", "library", "fidelity"])
+    parser.add_argument("--tasks", type=lambda s: s.split(","), default=None)
+    parser.add_argument("--baselines", type=lambda s: s.split(","), default=BUILT_IN)
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--budget", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=2, help="processes for independent runs")
+    parser.add_argument("--mf-task", default=None)
+    parser.add_argument("--seconds", type=float, default=None, help="simulated seconds per fidelity run")
+    args = parser.parse_args()
+    if args.tasks is None:
+        args.tasks = QUALITY_TASKS if args.part == "quality" else ["fcnet-naval"]
+    {"quality": quality, "library": library, "fidelity": fidelity}[args.part](args)
+
+
+if __name__ == "__main__":
+    main()
