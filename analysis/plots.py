@@ -72,8 +72,11 @@ def plot_over_time(
     band = "interquartile range" if statistic == "median" else "standard error"
     for ax, task in zip(axes, tasks):
         for baseline, line in summary[summary["task"] == task].groupby("baseline", sort=True):
-            ax.plot(line["x"], line["center"], label=baseline, color=colours[baseline], linewidth=1.5)
-            ax.fill_between(line["x"], line["lower"], line["upper"], color=colours[baseline], alpha=0.2, linewidth=0)
+            # the curves are step functions read on a grid: draw them as steps, not interpolated
+            ax.plot(line["x"], line["center"], label=baseline, color=colours[baseline], linewidth=1.5,
+                    drawstyle="steps-post")
+            ax.fill_between(line["x"], line["lower"], line["upper"], color=colours[baseline], alpha=0.2, linewidth=0,
+                            step="post")
         ax.set_title(task)
         ax.set_xlabel(X_LABELS[x])
         if value == "regret":
@@ -212,7 +215,8 @@ def plot_ranks(ranks: pd.DataFrame, stem: Path, log_x: bool = False) -> Path:
     colours = _palette(list(ranks["baseline"].unique()))
     figure, (ax,) = _panels(1)
     for baseline, line in ranks.groupby("baseline", sort=True):
-        ax.plot(line["fraction"], line["rank"], color=colours[baseline], label=baseline, linewidth=1.5)
+        ax.plot(line["fraction"], line["rank"], color=colours[baseline], label=baseline, linewidth=1.5,
+                drawstyle="steps-post")
     ax.set_xlabel("fraction of each task's horizon")
     ax.set_ylabel("average rank (1 = best)")
     ax.set_title(f"Average rank of hypervolume over {int(ranks['tasks'].iloc[0])} tasks")
