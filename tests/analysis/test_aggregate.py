@@ -95,3 +95,12 @@ def test_ranks_over_time_average_over_tasks() -> None:
     assert table.loc[1.0].tolist() == [1.5, 1.5]
     with pytest.raises(ValueError, match="ranks need >= 2 baselines"):
         ranks_over_time(curves[curves["baseline"] == "a"])
+
+
+def test_wall_clock_runs_are_read_on_their_own_clock() -> None:
+    curves = _curve("live", "b", 0, [0.5, 2.0], [0.3, 0.7]).assign(clock="wall")
+    summary = aggregate(curves, "wall", points=4)
+    np.testing.assert_allclose(summary["x"], [0.5, 1.0, 1.5, 2.0])
+    np.testing.assert_allclose(summary["center"], [0.3, 0.3, 0.3, 0.7])
+    with pytest.raises(ValueError, match="ran on a wall clock; use x='evaluations' or x='wall'"):
+        aggregate(curves, "simulated")
