@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -11,12 +12,17 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
-def shared(folder: str) -> Path:
-    """A folder of ../shared/data, or a skip saying it is absent."""
-    path = SHARED_DATA / folder
-    if not path.is_dir():
-        pytest.skip(f"{path} is absent (test data outside the repository)")
-    return path
+@pytest.fixture
+def shared_data() -> Callable[[str], Path]:
+    """``shared_data(folder)``: a folder of ../shared/data, or a skip saying it is absent."""
+
+    def folder_or_skip(folder: str) -> Path:
+        path = SHARED_DATA / folder
+        if not path.is_dir():
+            pytest.skip(f"{path} is absent (test data outside the repository)")
+        return path
+
+    return folder_or_skip
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pickle
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
 
-from conftest import shared
 from tasks.device_tables import (
     N_ARCHS,
     _main,
@@ -41,8 +41,8 @@ def test_index_zero_is_nb201s_first_architecture() -> None:
     assert sorted(index_to_row()) == list(range(N_ARCHS))
 
 
-def test_index_order_agrees_with_helps_str_arch2idx() -> None:
-    arch2idx = read_help_arch_index(shared("help-nb201-latency"))
+def test_index_order_agrees_with_helps_str_arch2idx(shared_data: Callable[[str], Path]) -> None:
+    arch2idx = read_help_arch_index(shared_data("help-nb201-latency"))
     assert [arch2idx[a] for a in nb201_arch_strings()] == list(range(N_ARCHS))
 
 
@@ -53,8 +53,8 @@ def _help_list(folder: Path, device: str) -> list[float]:
         return pickle.loads(archive.read(name))
 
 
-def test_help_task_returns_the_devices_latency_for_each_index() -> None:
-    folder = shared("help-nb201-latency")
+def test_help_task_returns_the_devices_latency_for_each_index(shared_data: Callable[[str], Path]) -> None:
+    folder = shared_data("help-nb201-latency")
     task = make_help_task("raspi4", folder)
     latency = _help_list(folder, "raspi4")
     arch2idx = read_help_arch_index(folder)

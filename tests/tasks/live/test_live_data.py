@@ -5,11 +5,11 @@ from __future__ import annotations
 import gzip
 import struct
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
 
-from conftest import shared
 from tasks.live.data import FASHION_MNIST_DEFAULT, load_dataset, load_digits, load_flowers17, read_idx
 
 
@@ -53,11 +53,11 @@ def test_fashion_mnist_missing_folder_says_how_to_fix(tmp_path: Path) -> None:
         load_dataset("fashion-mnist", tmp_path)
 
 
-def test_flowers17_is_the_papers_arrays() -> None:
-    data = load_flowers17(shared("flowers17-16px"))
+def test_flowers17_is_the_papers_arrays(shared_data: Callable[[str], Path]) -> None:
+    data = load_flowers17(shared_data("flowers17-16px"))
     assert (len(data.y_train), len(data.y_val), len(data.y_test)) == (680, 340, 340)
     assert data.input_shape == (3, 16, 16) and data.n_classes == 17
-    raw = np.load(shared("flowers17-16px") / "x_val.npy")
+    raw = np.load(shared_data("flowers17-16px") / "x_val.npy")
     assert np.array_equal(data.x_val[5, 2], raw[5, :, :, 2].astype(np.float32))  # NHWC -> NCHW keeps pixels
 
 
