@@ -194,9 +194,12 @@ class NvmlMeter(EnergyMeter):
         pynvml.nvmlInit()
         self._nvml = pynvml
         index = device.index if device.index is not None else torch.cuda.current_device()
+        # CUDA and NVML number GPUs differently under CUDA_VISIBLE_DEVICES; the UUID names the same GPU
         uuid = getattr(torch.cuda.get_device_properties(index), "uuid", None)
-        self._handle = (pynvml.nvmlDeviceGetHandleByUUID(f"GPU-{uuid}") if uuid is not None
-                        else pynvml.nvmlDeviceGetHandleByIndex(index))
+        try:
+            self._handle = pynvml.nvmlDeviceGetHandleByUUID(f"GPU-{uuid}")
+        except pynvml.NVMLError:
+            self._handle = pynvml.nvmlDeviceGetHandleByIndex(index)
         self._before = self._read()  # raises on GPUs without the counter (before Volta)
         self.name = f"nvml[{pynvml.nvmlDeviceGetName(self._handle)}]"
 
