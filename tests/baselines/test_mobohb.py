@@ -1,0 +1,151 @@
+"""MO-BOHB: the ordering by rank and hypervolume contribution, the Hyperband schedule, promotions."""
+
+from __future__ import annotations
+
+import moocore
+import numpy as np
+import pytest
+
+from baselines.mobohb import MOBOHB, hyperband_budgets, select_best
+from tasks import make_task
+from tasks.base import Fidelity, Result
+from toy_tasks import ToyTask
+
+
+def naive_ranks(points: np.ndarray) -> np.ndarray:
+    """Non-dominated sorting by peeling fronts with pairwise comparisons."""
+    ranks = np.full(len(points), -1)
+    rank = 0
+    while (ranks < 0).any():
+        left = np.flatnonzero(ranks < 0)
+        for i in left:
+            if not any(np.all(points[j] <= points[i]) and np.any(points[j] < points[i]) for j in left if j != i):
+                ranks[i] = rank
+        rank += 1
+    return ranks
+
+
+def area_2d(points: np.ndarray, reference: np.ndarray) -> float:
+    """Hypervolume of a 2-D set as a sum of rectangles (independent of moocore)."""
+    total, best_y = 0.0, reference[1]
+    for x, y in sorted(map(tuple, points)):
+        if y < best_y:
+            total += (reference[0] - x) * (best_y - y)
+            best_y = y
+    return total
+
+
+def naive_select(points: np.ndarray, k: int, reference: np.ndarray) -> set[int]:
+    ranks = naive_ranks(points)
+    chosen: list[int] = []
+    for rank in range(ranks.max() + 1):
+        front = list(np.flatnonzero(ranks == rank))
+        while len(chosen) + len(front) > k:
+            whole = area_2d(points[front], reference)
+            loss = [whole - area_2d(points[[f for f in front if f != i]], reference) for i in front]
+            front.pop(int(np.argmin(loss)))
+        chosen.extend(front)
+        if len(chosen) == k:
+            break
+    return set(chosen)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_select_best_matches_an_independent_computation(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    points = rng.random((30, 2))
+    points[:8] = np.c_[np.linspace(0, 0.5, 8), np.linspace(0.5, 0, 8) ** 2]  # a long first front to thin
+    reference = np.array([1.1, 1.1])
+    for k in (1, 3, 5, 12, 20, 30):
+        chosen = select_best(points, k, reference)
+        assert len(chosen) == k
+        assert set(chosen.tolist()) == naive_select(points, k, reference)
+
+
+def test_hyperband_budgets() -> None:
+    assert hyperband_budgets(1, 27, 3) == [1, 3, 9, 27]
+    assert np.allclose(hyperband_budgets(1, 25, 3), [25 / 9, 25 / 3, 25])
+    assert hyperband_budgets(5, 5, 3) == [5]
+
+
+def test_first_bracket_promotes_exactly_the_planned_best() -> None:
+    task = ToyTask(fidelity=Fidelity("epochs", 1, 27))
+    baseline = MOBOHB(task.space, task.objectives, task.fidelity, seed=0)
+    rung: list[tuple[dict, np.ndarray]] = []
+    for _ in range(27):
+        trial = baseline.ask()
+        assert trial.fidelity == 1.0
+        result = task.evaluate(trial.config, trial.fidelity, seed=0)
+        baseline.tell(trial, result)
+        rung.append((trial.config, task.normalise(np.array([list(result.objectives.values())]))[0]))
+    promoted = [baseline.ask() for _ in range(9)]
+    assert {t.fidelity for t in promoted} == {3.0}
+    best = select_best(np.array([p for _, p in rung]), 9, np.array([1.1, 1.1]))
+    assert [t.config for t in promoted] == [rung[i][0] for i in sorted(best)]
+    # with the rung still running, the next ask opens the next bracket (at 3 epochs, 12 configurations)
+    assert baseline.ask().fidelity == 3.0 and len(baseline._brackets) == 2
+
+
+def test_failed_evaluations_are_not_promoted() -> None:
+    task = ToyTask(fidelity=Fidelity("epochs", 1, 9))  # budgets 1, 3, 9: first bracket 9 -> 3 -> 1
+    baseline = MOBOHB(task.space, task.objectives, task.fidelity, seed=1)
+    trials = [baseline.ask() for _ in range(9)]
+    for i, trial in enumerate(trials):
+        result = Result.failure("boom") if i < 7 else task.evaluate(trial.config, trial.fidelity, 0)
+        baseline.tell(trial, result)
+    promoted = [baseline.ask() for _ in range(2)]
+    assert [t.config for t in promoted] == [trials[7].config, trials[8].config]
+    assert promoted[0].fidelity == 3.0
+
+
+def test_budgets_snap_to_tabulated_levels_and_integers() -> None:
+    task = ToyTask(fidelity=Fidelity("epochs", 1, 25))
+    assert MOBOHB(task.space, task.objectives, task.fidelity, 0)._budgets == [3.0, 8.0, 25.0]
+    levels = Fidelity("epochs", 1, 200, values=(1, 4, 12, 50, 200))
+    # 200 * 3**-i = 2.5, 7.4, 22.2, 66.7, 200: each to its nearest level
+    assert MOBOHB(task.space, task.objectives, levels, 0)._budgets == [1.0, 4.0, 12.0, 50.0, 200.0]
+
+
+def test_without_a_fidelity_it_is_a_multi_objective_tpe_at_full_budget() -> None:
+    task = make_task("fcnet-naval")
+    baseline = MOBOHB(task.space, task.objectives, None, seed=0, random_fraction=0.0)
+    assert baseline.options()["multi_fidelity"] is False
+    configs = []
+    for i in range(60):
+        trial = baseline.ask()
+        assert trial.fidelity is None
+        baseline.tell(trial, task.evaluate(trial.config, None, i))
+        configs.append(trial.config)
+    # past min_points_in_model + 2 observations the model proposes: it concentrates on what it has seen
+    later = configs[30:]
+    assert len({str(c) for c in later}) < len(later)
+    with pytest.raises(ValueError, match="min_budget"):
+        MOBOHB(task.space, task.objectives, None, 0, min_budget=1)
+
+
+@pytest.mark.parametrize("options", [{"eta": 1}, {"gamma": 1.0}, {"random_fraction": -0.1}, {"n_samples": 0},
+                                     {"min_budget": 0.5}, {"min_budget": 30, "max_budget": 27}])
+def test_bad_options_say_what_was_given(options: dict) -> None:
+    task = ToyTask(fidelity=Fidelity("epochs", 1, 27))
+    with pytest.raises(ValueError, match="option"):
+        MOBOHB(task.space, task.objectives, task.fidelity, 0, **options)
+
+
+def test_model_beats_random_proposals_on_a_table() -> None:
+    task = make_task("fcnet-naval")
+    reference = np.array(task.reference_point)
+
+    def final_hypervolume(random_fraction: float, seed: int) -> float:
+        baseline = MOBOHB(task.space, task.objectives, None, seed, random_fraction=random_fraction)
+        points = []
+        for i in range(80):
+            trial = baseline.ask()
+            result = task.evaluate(trial.config, None, i)
+            baseline.tell(trial, result)
+            points.append(task.normalise(np.array([list(result.expected.values())]))[0])
+        points_array = np.array(points)
+        return float(moocore.hypervolume(points_array[np.all(points_array < reference, axis=1)], ref=reference))
+
+    model = np.median([final_hypervolume(0.0, s) for s in range(3)])
+    random = np.median([final_hypervolume(1.0, s) for s in range(3)])
+    assert model > random
