@@ -143,7 +143,7 @@ class MOBOHB(Baseline):
       integers when both ends of the fidelity are integers (epochs).
     - A task WITHOUT a fidelity: there is one budget (the maximum), so every bracket is a single
       rung of one configuration and MO-BOHB is its multi-objective TPE with a random fraction; trials
-      carry ``fidelity=None``. ``options()`` then reports ``multi_fidelity: False``.
+      carry ``fidelity=None``, and the property ``multi_fidelity`` is False.
     - Resume: replayed trials feed the model at their fidelity; the Hyperband schedule starts anew.
 
     Args (options):
@@ -197,8 +197,8 @@ class MOBOHB(Baseline):
         self._options = {"eta": eta, "min_budget": min_budget, "max_budget": max_budget, "gamma": gamma,
                          "random_fraction": random_fraction, "n_samples": int(n_samples),
                          "bandwidth_factor": bandwidth_factor, "min_bandwidth": min_bandwidth,
-                         "min_points_in_model": n_params + 1 if min_points_in_model is None else int(min_points_in_model),
-                         "multi_fidelity": len(self._budgets) > 1}
+                         "min_points_in_model": n_params + 1 if min_points_in_model is None else min_points_in_model}
+        _check_range("min_points_in_model", self._options["min_points_in_model"], 1, math.inf)
         self._eta = eta
         self._rng = np.random.default_rng(seed)
         self._random_space = ConfigurationSpace.from_serialized_dict(space.to_serialized_dict())
@@ -216,6 +216,11 @@ class MOBOHB(Baseline):
 
     def options(self) -> dict[str, Any]:
         return dict(self._options)
+
+    @property
+    def multi_fidelity(self) -> bool:
+        """Whether the schedule has more than one budget (False on a task without a fidelity)."""
+        return len(self._budgets) > 1
 
     # --- Hyperband ----------------------------------------------------------------------------------
 

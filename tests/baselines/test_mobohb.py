@@ -109,7 +109,7 @@ def test_budgets_snap_to_tabulated_levels_and_integers() -> None:
 def test_without_a_fidelity_it_is_a_multi_objective_tpe_at_full_budget() -> None:
     task = make_task("fcnet-naval")
     baseline = MOBOHB(task.space, task.objectives, None, seed=0, random_fraction=0.0)
-    assert baseline.options()["multi_fidelity"] is False
+    assert baseline.multi_fidelity is False
     configs = []
     for i in range(60):
         trial = baseline.ask()
@@ -124,7 +124,8 @@ def test_without_a_fidelity_it_is_a_multi_objective_tpe_at_full_budget() -> None
 
 
 @pytest.mark.parametrize("options", [{"eta": 1}, {"gamma": 1.0}, {"random_fraction": -0.1}, {"n_samples": 0},
-                                     {"min_budget": 0.5}, {"min_budget": 30, "max_budget": 27}])
+                                     {"min_budget": 0.5}, {"min_budget": 30, "max_budget": 27},
+                                     {"min_points_in_model": 0}])
 def test_bad_options_say_what_was_given(options: dict) -> None:
     task = ToyTask(fidelity=Fidelity("epochs", 1, 27))
     with pytest.raises(ValueError, match="option"):
