@@ -17,7 +17,6 @@ Mapping (each hyperparameter type -> Optuna distribution):
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, Mapping
 
 import optuna
@@ -108,7 +107,7 @@ def suggest_config(space: ConfigurationSpace, distributions: dict[str, BaseDistr
 
 
 class OptunaBaseline(Baseline):
-    """A baseline that drives an Optuna sampler through ``study.ask`` / ``study.tell``.
+    """A baseline that drives an Optuna sampler through ``study.ask`` and Optuna's tell.
 
     Subclasses provide the sampler. A failed or NaN evaluation is told as ``TrialState.FAIL`` (the
     samplers ignore failed trials). A trial this instance never asked (resume) is added to the
@@ -177,13 +176,6 @@ class OptunaBaseline(Baseline):
         except Exception:  # ConfigSpace raises several types for a forbidden value
             return False
         return True
-
-
-def quiet(factory: Any, **kwargs: Any) -> Any:
-    """Build an Optuna object without its experimental-feature warnings (we pin the version we test)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return factory(**kwargs)
 
 
 def check_positive(name: str, value: float) -> None:

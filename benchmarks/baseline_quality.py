@@ -31,7 +31,7 @@ from scipy.stats import mannwhitneyu
 
 from analysis.hypervolume import hypervolume, hypervolume_over_time
 from baselines import BASELINES
-from baselines._optuna import quiet, suggest_config, to_distributions
+from baselines._optuna import suggest_config, to_distributions
 from baselines.parego import make_smac
 from suite.runner import Budget, evaluation_seed, simulate
 from tasks import TASKS, make_task
@@ -102,7 +102,7 @@ def plain_optuna(task: Task, sampler_name: str, seed: int, budget: int) -> tuple
 
     started = time.process_time()
     sampler = (optuna.samplers.TPESampler(seed=seed) if sampler_name == "motpe"
-               else quiet(optuna.samplers.NSGAIISampler, seed=seed))
+               else optuna.samplers.NSGAIISampler(seed=seed))
     study = optuna.create_study(directions=["minimize"] * len(task.objectives), sampler=sampler)
     study.optimize(objective, n_trials=budget)
     seconds = (time.process_time() - started) / budget
