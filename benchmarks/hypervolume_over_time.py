@@ -60,6 +60,15 @@ def main() -> None:
     print(f"speed-up: {naive_s / fast_s:.0f}x   goals: fast < 1 s [{'ok' if fast_s < 1 else 'MISSED'}], "
           f">= 50x [{'ok' if naive_s / fast_s >= 50 else 'MISSED'}]")
 
+    # not a goal, a limit to know: the cost grows with the number of front changes, and an order sorted from
+    # the worst first objective to the best makes almost every evaluation change the front
+    adversarial = points[np.argsort(-points[:, 0], kind="stable")]
+    started = time.perf_counter()
+    worst = hypervolume_over_time(adversarial, reference_point)
+    worst_s = time.perf_counter() - started
+    print(f"worst case (same points sorted by decreasing {task.objective_names[0]}): {worst_s:.2f} s, "
+          f"the front changed {int(np.count_nonzero(np.diff(worst, prepend=0.0)))} times")
+
 
 if __name__ == "__main__":
     main()

@@ -70,3 +70,13 @@ def test_normalise_maps_bounds_to_zero_and_one() -> None:
     assert normalise(values, np.array([2.0, 10.0]), np.array([4.0, 30.0])).tolist() == [[0.0, 0.0], [1.0, 1.0]]
     with pytest.raises(ValueError, match="upper bound must exceed"):
         normalise(values, np.array([1.0, 1.0]), np.array([1.0, 2.0]))
+
+
+def test_hypervolume_over_time_when_almost_every_row_changes_the_front() -> None:
+    rng = np.random.default_rng(1)
+    points = rng.uniform(0, 1, size=(3000, 3))
+    points = points[np.argsort(-points[:, 0])]  # each row has the best first objective so far
+    points[1500:1600] = points[1400:1500]  # and some repeats, covered by earlier rows of their chunk
+    fast = hypervolume_over_time(points, np.ones(3))
+    for i in range(0, 3000, 97):
+        assert fast[i] == pytest.approx(float(moocore.hypervolume(points[: i + 1], ref=np.ones(3))))
