@@ -2,12 +2,13 @@
 
 Reads result files only (no runner code), so results made on a cluster can be analysed anywhere.
 ``python -m analysis results/<experiment> --out figures/`` writes every figure and table.
+(``analysis.hypervolume`` is the module of indicator functions; it is deliberately not shadowed here.)
 """
 
 from __future__ import annotations
 
 from analysis.aggregate import aggregate, hypervolume_curves
-from analysis.hypervolume import hypervolume, hypervolume_over_time, normalise
+from analysis.hypervolume import hypervolume_over_time, normalise
 from analysis.io import Run, TrueFront, load_experiment, read_run, true_front
 from analysis.plots import plot_experiment, plot_over_time
 
@@ -15,7 +16,6 @@ __all__ = [
     "Run",
     "TrueFront",
     "aggregate",
-    "hypervolume",
     "hypervolume_curves",
     "hypervolume_over_time",
     "load_experiment",
