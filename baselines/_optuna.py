@@ -39,9 +39,6 @@ from optuna.trial import TrialState
 from baselines.base import Baseline
 from tasks.base import Config, Fidelity, Objective, Result, Trial, to_python
 
-# retries before a sampler that keeps proposing forbidden configurations gets a random one
-_FORBIDDEN_RETRIES = 10
-
 
 def to_distributions(space: ConfigurationSpace) -> dict[str, BaseDistribution]:
     """The Optuna distribution of every non-constant hyperparameter (see the module docstring)."""
@@ -112,8 +109,8 @@ class OptunaBaseline(Baseline):
     Subclasses provide the sampler. A failed or NaN evaluation is told as ``TrialState.FAIL`` (the
     samplers ignore failed trials). A trial this instance never asked (resume) is added to the
     study with ``study.add_trial``, so the sampler learns from it exactly as from its own trials.
-    A configuration the space forbids is told as failed and asked again; after a few tries a
-    random valid configuration is enqueued instead.
+    A configuration the space forbids is told as failed and replaced by a random valid one, enqueued
+    in the study so that the sampler learns from its result.
     """
 
     def __init__(
@@ -132,19 +129,17 @@ class OptunaBaseline(Baseline):
         self._pending: dict[int, optuna.Trial] = {}
 
     def ask(self) -> Trial:
-        for _ in range(_FORBIDDEN_RETRIES):
-            optuna_trial = self._study.ask()
-            config = suggest_config(self.space, self._distributions, optuna_trial)
-            if self._is_valid(config):
-                break
+        optuna_trial = self._study.ask()
+        config = suggest_config(self.space, self._distributions, optuna_trial)
+        if not self._is_valid(config):
+            # Optuna samplers know no forbidden clauses and learn nothing from a failed trial (TPE even
+            # favours the unseen values that led there), so asking again would repeat the proposal
             _tell_with_warning(self._study, optuna_trial, state=TrialState.FAIL)
-        else:
             if self._random_space is None:
                 # a private, seeded copy: the caller's space stays untouched
                 self._random_space = ConfigurationSpace.from_serialized_dict(self.space.to_serialized_dict())
                 self._random_space.seed(self.seed)
-            random_config = to_python(self._random_space.sample_configuration())
-            self._study.enqueue_trial(to_params(self.space, random_config))
+            self._study.enqueue_trial(to_params(self.space, to_python(self._random_space.sample_configuration())))
             optuna_trial = self._study.ask()
             config = suggest_config(self.space, self._distributions, optuna_trial)
         trial = self._new_trial(config)
