@@ -171,6 +171,30 @@ def plot_fronts(runs: list[Run], stem: Path, objectives: tuple[int, int] = (0, 1
     return _save(figure, stem)
 
 
+def attainment_surfaces(sets: list[np.ndarray], percentiles: tuple[float, ...]) -> dict[float, np.ndarray]:
+    """The p% attainment surface of each p: the minimal points attained by at least ceil(p/100 * n) of
+    the n sets (rows with NaN are skipped). A set without any finished point still counts in n, so that
+    a run that produced nothing makes the surfaces worse rather than vanish; a level no surface reaches
+    is left out."""
+    if not all(0 < p <= 100 for p in percentiles):
+        raise ValueError(f"percentiles must lie in (0, 100], got {percentiles}")
+    finite = [s[np.all(np.isfinite(s), axis=1)] for s in sets]
+    present = [s for s in finite if len(s)]
+    if not present:
+        return {}
+    points = np.vstack(present)
+    ids = np.concatenate([np.full(len(s), k + 1) for k, s in enumerate(present)])
+    # every level moocore can give: k of the present sets, as a percentage of them
+    levels = moocore.eaf(points, ids)
+    surfaces = {}
+    for percentile in percentiles:
+        needed = math.ceil(percentile * len(sets) / 100 - 1e-9)
+        if needed <= len(present):
+            level = 100.0 * needed / len(present)
+            surfaces[percentile] = levels[np.isclose(levels[:, -1], level), :-1]
+    return surfaces
+
+
 def plot_attainment(
     runs: list[Run], stem: Path, objectives: tuple[int, int] = (0, 1), percentiles: tuple[float, ...] = (25, 50, 75),
 ) -> Path:
@@ -183,8 +207,6 @@ def plot_attainment(
     tasks = {run.task for run in runs}
     if len(tasks) != 1:
         raise ValueError(f"plot_attainment draws one task, got runs of {sorted(tasks)}")
-    if not all(0 < p <= 100 for p in percentiles):
-        raise ValueError(f"percentiles must lie in (0, 100], got {percentiles}")
     i, j = check_objective_pair(runs[0], objectives)
     baselines = sorted({run.baseline for run in runs})
     colours = _palette(baselines)
@@ -192,14 +214,12 @@ def plot_attainment(
     figure.set_size_inches(_PANEL_WIDTH * 1.4, _PANEL_HEIGHT * 1.4)
     for baseline in baselines:
         sets = [run.values[:, [i, j]] for run in runs if run.baseline == baseline]
-        points = np.vstack([np.column_stack([s, np.full(len(s), k + 1)]) for k, s in enumerate(sets)])
-        points = points[np.all(np.isfinite(points), axis=1)]
-        surfaces = moocore.eaf(points[:, :2], points[:, 2], percentiles=list(percentiles))
-        for percentile in percentiles:
-            surface = _front_2d(surfaces[surfaces[:, 2] == percentile, :2])
-            _staircase(ax, surface, color=colours[baseline], linewidth=2 if percentile == 50 else 1,
+        surfaces = attainment_surfaces(sets, percentiles)
+        labelled = 50 if 50 in surfaces else next(iter(surfaces), None)
+        for percentile, surface in surfaces.items():
+            _staircase(ax, _front_2d(surface), color=colours[baseline], linewidth=2 if percentile == 50 else 1,
                        linestyle="-" if percentile == 50 else "--",
-                       label=f"{baseline} ({len(sets)} seeds)" if percentile == 50 else None)
+                       label=f"{baseline} ({len(sets)} seeds)" if percentile == labelled else None)
     _scales(ax, np.vstack([run.values[:, [i, j]] for run in runs]))
     ax.set_xlabel(_label(runs[0], i))
     ax.set_ylabel(_label(runs[0], j))

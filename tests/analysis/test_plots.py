@@ -3,9 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.image
+import numpy as np
 import pytest
 
 from analysis import plot_experiment
+from analysis.plots import attainment_surfaces
 
 
 def test_plot_experiment_writes_png_and_pdf(experiment: Path, tmp_path: Path) -> None:
@@ -27,3 +29,24 @@ def test_plot_experiment_refuses_runs_without_evaluations(experiment: Path, tmp_
     (folder / "metadata.json").write_text((experiment / "fcnet-naval" / "random_search" / "0" / "metadata.json").read_text())
     with pytest.raises(ValueError, match="no run has a finished evaluation"):
         plot_experiment(tmp_path / "empty", tmp_path / "figures")
+
+
+def _minimal(points: np.ndarray) -> np.ndarray:
+    keep = [p for p in points if not any(np.all(q <= p) and np.any(q < p) for q in points)]
+    return np.unique(np.array(keep), axis=0)
+
+
+def test_attainment_surfaces_count_runs_that_finished_nothing() -> None:
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(0, 1, (6, 2)), rng.uniform(0, 1, (5, 2))
+    failed = np.full((3, 2), np.nan)
+    surfaces = attainment_surfaces([a, b, failed, np.empty((0, 2))], (25, 50, 100))
+    # 25 % of 4 runs = 1 run: the front of the union
+    np.testing.assert_allclose(np.unique(surfaces[25], axis=0), _minimal(np.vstack([a, b])))
+    # 50 % of 4 = 2 runs = both finished ones: minimal points of the intersection of what each attains,
+    # i.e. of the componentwise maxima of every pair
+    both = np.array([np.maximum(p, q) for p in a for q in b])
+    np.testing.assert_allclose(np.unique(surfaces[50], axis=0), _minimal(both))
+    assert 100 not in surfaces  # no point is attained by all four runs
+    with pytest.raises(ValueError, match="percentiles must lie in"):
+        attainment_surfaces([a], (0,))
