@@ -12,13 +12,16 @@ library:  MOTPE / NSGA-II against a plain Optuna study (``study.optimize``) with
           compared by Mann-Whitney U over the seeds, and time per evaluation (wrapper / plain, medians).
           Runs are sequential and interleaved (alternating which goes first); time is CPU time of this
           process (``time.process_time``), so other programs on a shared machine do not inflate either.
-fidelity: MO-BOHB against MOTPE on a task with a fidelity (a registered multi-fidelity table): hypervolume
-          over the simulated clock, 4 workers.
+fidelity: MO-BOHB against MOTPE on a task with a fidelity: a registered simulated-clock task with a fidelity
+          (a multi-fidelity table), or ``--mf-task toy``, the analytic test task of tests/baselines/toy_tasks.py
+          (epochs 1..27; lower epochs cost less and are biased towards small networks). Hypervolume over the
+          simulated clock, 4 workers.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import tempfile
 import time
@@ -35,7 +38,7 @@ from baselines._optuna import suggest_config, to_distributions
 from baselines.parego import make_smac
 from suite.runner import Budget, evaluation_seed, simulate
 from tasks import TASKS, make_task
-from tasks.base import Task
+from tasks.base import Fidelity, Task
 
 QUALITY_TASKS = ["fcnet-naval", "fcnet-protein", "hpobench-mlp-kc1", "hpobench-mlp-vehicle", "nb201-cifar10"]
 BUILT_IN = ["random_search", "motpe", "nsga2", "parego", "mo_bohb"]
@@ -169,10 +172,21 @@ def library(args: argparse.Namespace) -> None:
 
 # --- multi-fidelity ----------------------------------------------------------------------------------
 
+def make_fidelity_task(name: str) -> Task:
+    if name != "toy":
+        return make_task(name)
+    # the test suite's analytic task; loaded by path because tests/ is no package
+    path = Path(__file__).resolve().parent.parent / "tests" / "baselines" / "toy_tasks.py"
+    spec = importlib.util.spec_from_file_location("toy_tasks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ToyTask(fidelity=Fidelity("epochs", 1, 27))
+
+
 def fidelity_run(args: tuple[str, str, int, float, int]) -> tuple[str, int, np.ndarray, np.ndarray, np.ndarray]:
     """Hypervolume after each finished evaluation (all fidelities, and maximum fidelity only) and end times."""
     task_name, baseline, seed, seconds, workers = args
-    task = make_task(task_name)
+    task = make_fidelity_task(task_name)
     rows: list[dict] = []
     instance = BASELINES.get(baseline)(task.space, task.objectives, task.fidelity, seed)
     simulate(instance, task, seed, Budget(seconds=seconds), workers, rows.append)
@@ -190,7 +204,7 @@ def fidelity(args: argparse.Namespace) -> None:
     if name is None:
         print("no registered simulated-clock task with a fidelity; nothing to compare (see docs/baselines.md)")
         return
-    task = make_task(name)
+    task = make_fidelity_task(name)
     seconds = args.seconds or _default_seconds(task)
     print(f"MO-BOHB vs MOTPE on {name} ({task.fidelity}), {args.seeds} seeds, 4 workers, "
           f"{seconds:.0f} s of simulated clock; median hypervolume (expected objectives) at fractions of it")

@@ -47,7 +47,8 @@ class ToyTask(Task):
     """Two analytic objectives over ``conditional_space``; optionally a fidelity and deliberate failures.
 
     With ``failures=True`` the evaluation raises for x < 0.01 and returns NaN for n > 48.
-    A lower fidelity adds a bias that shrinks as the fidelity grows, and costs proportionally less.
+    A lower fidelity adds a bias that shrinks as the fidelity grows and is larger for larger ``n`` (so
+    low fidelities rank configurations differently), and costs proportionally less.
     """
 
     def __init__(self, fidelity: Fidelity | None = None, failures: bool = False) -> None:
@@ -72,7 +73,8 @@ class ToyTask(Task):
         scale = 1.0
         if self.fidelity is not None:
             level = self.fidelity.max if fidelity is None else fidelity
-            bias = 0.5 * (1 - level / self.fidelity.max)
+            # larger networks (n) learn more slowly: low fidelities favour small ones, as real curves do
+            bias = (1 - level / self.fidelity.max) * (0.2 + 0.1 * math.log2(config["n"]))
             f1, f2 = f1 + bias, f2 + bias
             scale = level / self.fidelity.max
         noise = np.random.default_rng(seed).normal(0, 0.01, size=2)
