@@ -34,7 +34,9 @@ def _palette(baselines: list[str]) -> dict[str, tuple[float, float, float]]:
 def _panels(n: int, columns: int = 3) -> tuple[plt.Figure, list[plt.Axes]]:
     columns = max(1, min(columns, n))
     rows = math.ceil(n / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(_PANEL_WIDTH * columns, _PANEL_HEIGHT * rows), squeeze=False)
+    # constrained layout places titles, colour bars and an outside legend in one pass at save time
+    figure, axes = plt.subplots(rows, columns, figsize=(_PANEL_WIDTH * columns, _PANEL_HEIGHT * rows), squeeze=False,
+                                layout="constrained")
     flat = list(axes.flat)
     for unused in flat[n:]:
         unused.set_visible(False)
@@ -45,9 +47,8 @@ def _save(figure: plt.Figure, stem: Path) -> Path:
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     png = stem.with_suffix(".png")
-    # tight bounding box: the legend sits outside the panels
-    figure.savefig(png, dpi=150, bbox_inches="tight")
-    figure.savefig(stem.with_suffix(".pdf"), bbox_inches="tight")
+    figure.savefig(png, dpi=150)
+    figure.savefig(stem.with_suffix(".pdf"))
     plt.close(figure)
     return png
 
@@ -55,7 +56,7 @@ def _save(figure: plt.Figure, stem: Path) -> Path:
 def _legend(figure: plt.Figure, axes: list[plt.Axes]) -> None:
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
-        figure.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        figure.legend(handles, labels, loc="outside right center", frameon=False)
 
 
 def plot_over_time(
@@ -88,7 +89,6 @@ def plot_over_time(
             ax.set_xscale("log")
     figure.suptitle(f"{'Hypervolume regret' if value == 'regret' else 'Hypervolume'}: {statistic} across seeds\n"
                     f"(band: {band})")
-    figure.tight_layout()
     _legend(figure, axes)
     return _save(figure, stem)
 
@@ -166,7 +166,6 @@ def plot_fronts(runs: list[Run], stem: Path, objectives: tuple[int, int] = (0, 1
         ax.set_ylabel(_label(runs[0], j))
         _scales(ax, everything)
     figure.suptitle(f"{runs[0].task}: final Pareto fronts")
-    figure.tight_layout()
     axes[-1].legend(frameon=False)
     return _save(figure, stem)
 
@@ -252,7 +251,7 @@ def plot_critical_difference(ranks: pd.DataFrame, critical_difference: float, st
     sns.set_theme(style="white", context="paper")
     colours = _palette(list(ranks["baseline"]))
     k = len(ranks)
-    figure, ax = plt.subplots(figsize=(_PANEL_WIDTH * 1.5, 1.0 + 0.3 * k))
+    figure, ax = plt.subplots(figsize=(_PANEL_WIDTH * 1.5, 1.0 + 0.3 * k), layout="constrained")
     for level, row in enumerate(ranks.sort_values("average_rank").itertuples(index=False)):
         ax.plot([row.average_rank, row.average_rank], [0, -(level + 1)], color=colours[row.baseline], linewidth=1)
         ax.text(row.average_rank, -(level + 1), f" {row.baseline} ({row.average_rank:.2f})", va="center",
