@@ -99,11 +99,11 @@ def grid(low: float, high: float, points: int, log: bool, integer: bool) -> np.n
 def on_grid(xs: np.ndarray, ys: np.ndarray, at: np.ndarray, before: float, carry: bool) -> np.ndarray:
     """The step function (xs, ys) read at ``at``: ``before`` ahead of the first x, the last value after
     the last x when ``carry`` (a finished run keeps its front), NaN there otherwise (a partial run)."""
+    if len(xs) == 0:
+        return np.full(len(at), before if carry else np.nan)
     index = np.searchsorted(xs, at, side="right") - 1
-    values = np.where(index >= 0, ys[np.clip(index, 0, max(len(ys) - 1, 0))] if len(ys) else before, before)
-    if not carry and len(xs):
-        values = np.where(at > xs[-1], np.nan, values)
-    return values
+    values = np.where(index >= 0, ys[np.maximum(index, 0)], before)
+    return values if carry else np.where(at > xs[-1], np.nan, values)
 
 
 def aggregate(
@@ -155,7 +155,6 @@ def summarise(matrix: np.ndarray, statistic: str) -> dict[str, np.ndarray]:
             error = np.where(n > 1, np.nanstd(matrix, axis=0, ddof=1) / np.sqrt(np.maximum(n, 1)), 0.0)
             lower, upper = center - error, center + error
     return {"center": center, "lower": lower, "upper": upper, "n_seeds": n}
-
 
 
 def ranks_over_time(

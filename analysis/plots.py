@@ -54,9 +54,13 @@ def _save(figure: plt.Figure, stem: Path) -> Path:
 
 
 def _legend(figure: plt.Figure, axes: list[plt.Axes]) -> None:
-    handles, labels = axes[0].get_legend_handles_labels()
-    if handles:
-        figure.legend(handles, labels, loc="outside right center", frameon=False)
+    # a baseline may be missing from some panels: collect each label once, from any panel
+    entries: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    if entries:
+        figure.legend(list(entries.values()), list(entries), loc="outside right center", frameon=False)
 
 
 def plot_over_time(
@@ -93,7 +97,6 @@ def plot_over_time(
     return _save(figure, stem)
 
 
-
 def _label(run: Run, index: int) -> str:
     unit = run.units[index]
     return f"{run.objective_names[index]} ({unit})" if unit else run.objective_names[index]
@@ -128,13 +131,6 @@ def _staircase(ax: plt.Axes, front: np.ndarray, **style: object) -> None:
     # minimisation: from each point right to the next point's x, then down to its y
     if len(front):
         ax.step(front[:, 0], front[:, 1], where="post", **style)
-
-
-def _by_task(runs: list[Run]) -> dict[str, list[Run]]:
-    grouped: dict[str, list[Run]] = {}
-    for run in runs:
-        grouped.setdefault(run.task, []).append(run)
-    return grouped
 
 
 def plot_fronts(runs: list[Run], stem: Path, objectives: tuple[int, int] = (0, 1)) -> Path:
