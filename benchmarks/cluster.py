@@ -2,13 +2,14 @@
 
 1. Live scaling (goal: >= 1.8x). The wall-clock loop (``run_wall`` with ``DaskEvaluator``) runs the same
    K evaluations on a loopback LocalCluster of two single-threaded workers, one evaluation at a time (what
-   one worker gives) and two at a time (two workers). Each evaluation is a real CPU-bound training of the live task ``cnn-digits`` (sklearn
-   digits, torch on CPU, one thread per worker) of one fixed configuration (the space's default) at the
-   lowest fidelity, so that every evaluation costs about the same and the ideal ratio is 2 for even K.
-   The ratio printed is wall(1 worker) / wall(2 workers), both measured in this run. Reference, measured
-   in the same run: the same evaluations on a plain process pool of one and of two processes (no Dask),
-   which says what two processes gain on this machine at this moment (a shared, loaded machine gives
-   less than 2); Dask's efficiency is its ratio divided by the reference's.
+   one worker gives) and two at a time (two workers). Each evaluation is a real CPU-bound training of the
+   live task ``cnn-digits`` (sklearn digits, torch on CPU, one thread per worker) of one fixed
+   configuration (the space's default) at the lowest fidelity, so that every evaluation costs about the
+   same and the ideal ratio is 2 for even K. The ratio printed is wall(1 worker) / wall(2 workers), both
+   measured in this run. Reference, measured in the same run: the same evaluations on a plain process pool
+   of two processes (no Dask), one at a time and two at a time, which says what two processes gain on this
+   machine at this moment (a shared, loaded machine gives less than 2); Dask's efficiency is its ratio
+   divided by the reference's.
 2. Scheduling overhead per tabular run: M small tabular runs executed one after another in this process,
    against the same runs sent by ``run_grid`` to a warm one-worker LocalCluster; (Dask - direct) / M.
 3. ``--default-suite``: the wall time of ``python run_suite.py`` with its defaults (long; run it once).

@@ -14,7 +14,7 @@ import pytest
 from dask_processes import ROOT, DaskProcesses, dask_processes, environment
 
 import run_suite
-from suite.cluster import jobqueue_cluster, parse_cluster
+from suite.cluster import jobqueue_cluster
 from suite.dispatch import local_cluster
 from suite.grid import ConfigError, build_config
 from suite.results import read_run
@@ -41,7 +41,8 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_a_cluster_section_becomes_the_batch_job_script(kind: str, directives: list[str]) -> None:
     config = build_config({"baselines": ["random_search"], "cluster": {
         "kind": kind, "cores": 4, "memory": "8GB", "walltime": "01:00:00" if kind != "lsf" else "01:00",
-        "queue": "gpu", "jobs": 3, "gpus": 1, "scheduler_options": {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"},
+        "queue": "gpu", "jobs": 3, "gpus": 1,
+        "scheduler_options": {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"},
         **({"job_extra_directives": ["--constraint=a100"]} if kind in ("slurm", "pbs") else {}),
     }})
     assert config.cluster.kind == kind and config.cluster.jobs == 3
