@@ -58,6 +58,11 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def as_json(value: Any) -> Any:
+    """``value`` as it reads back from a JSON file (numpy scalars as numbers, tuples as lists)."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
 def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return value.item()

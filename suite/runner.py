@@ -36,7 +36,7 @@ from baselines import BASELINES, Baseline
 from tasks import make_task
 from tasks.base import Result, Task, Trial
 from suite.results import (
-    PARQUET, ROWS, ResultsError, RunWriter, make_row, package_versions, read_metadata, recover_rows, run_folder,
+    PARQUET, ROWS, ResultsError, RunWriter, as_json, make_row, package_versions, read_metadata, read_rows, recover_rows, run_folder,
     run_lock,
 )
 
@@ -353,7 +353,7 @@ def _check_same_run(folder: Path, found: dict[str, Any], wanted: dict[str, Any])
         if key == "task":  # the task's data and version matter, not every descriptive field
             old = {k: (old or {}).get(k) for k in ("name", "version", "data_hash")}
             new = {k: new.get(k) for k in ("name", "version", "data_hash")}
-        if json.dumps(old, sort_keys=True, default=str) != json.dumps(new, sort_keys=True, default=str):
+        if as_json(old) != as_json(new):
             raise ResultsError(
                 f"{folder}: holds a run with {key} {old}, this suite asks {new}; "
                 "use another experiment name or --fresh to start it over"
@@ -377,8 +377,8 @@ def run_state(spec: RunSpec, root: Path) -> tuple[str, int]:
         if not (folder / PARQUET).exists():
             raise ResultsError(f"{folder}: metadata says complete but {PARQUET} is missing; use --fresh")
         return "complete", int(metadata.get("n_evaluations", 0))
-    rows = recover_rows(folder / ROWS) if (folder / ROWS).exists() else []
-    return "partial", len(rows)
+    # read only: a torn last line is cut off by the run's writer, under the run's lock
+    return "partial", len(read_rows(folder / ROWS)) if (folder / ROWS).exists() else 0
 
 
 def execute(spec: RunSpec, root: Path, evaluator: Evaluator | None = None) -> Path:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from cluster_toy_task import ToyLiveTask
 
+from baselines import BASELINES
 from baselines.random_search import RandomSearch
 from suite.results import ResultsError, read_run, run_lock
 from suite.runner import Budget, RunSpec, execute, run_state, run_wall
@@ -125,3 +126,17 @@ def test_the_run_lock_makes_a_second_writer_wait(tmp_path: Path) -> None:
         events.append("second has it")
     thread.join()
     assert events[0].startswith("waited for ") and events[1:] == ["first done", "second has it"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("baseline", BASELINES.names())
+def test_every_registered_baseline_resumes_exactly(baseline: str, tmp_path: Path) -> None:
+    # exact resume needs a baseline that asks the same trials when told the same results: check them all
+    spec = RunSpec(baseline, "hpobench-mlp-vehicle", 1, Budget(evaluations=20), n_workers=2, experiment="e")
+    reference = execute(spec, tmp_path / "reference")
+    folder = tmp_path / "resumed" / "e" / "hpobench-mlp-vehicle" / baseline / "1"
+    _partial_copy(reference, folder, 9)
+    execute(spec, tmp_path / "resumed")
+    metadata, rows = read_run(folder)
+    assert "restarted" not in metadata["resumed"][0], metadata["resumed"]
+    pd.testing.assert_frame_equal(rows, read_run(reference)[1])
