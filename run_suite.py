@@ -14,6 +14,7 @@ Re-running the same command resumes: complete runs are skipped, partial runs con
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -97,18 +98,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _start_log(experiment: Path) -> Path:
+def _start_log(experiment: Path) -> logging.Handler:
     """The suite's short log (plan, resumes, failures) in the experiment folder, appended per invocation."""
-    import logging
-
     experiment.mkdir(parents=True, exist_ok=True)
-    path = experiment / "suite.log"
-    handler = logging.FileHandler(path)
+    handler = logging.FileHandler(experiment / "suite.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger = logging.getLogger("suite")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    return path
+    return handler
 
 
 def _run(config: Any, plot: bool, progress: bool, fresh: bool) -> int:
@@ -119,10 +117,15 @@ def _run(config: Any, plot: bool, progress: bool, fresh: bool) -> int:
     experiment = config.results / config.experiment
     print(f"{len(specs)} runs: {len(config.baselines)} baselines x {len(config.tasks)} tasks x "
           f"{len(config.seeds)} seeds -> {experiment}")
-    print(f"log: {_start_log(experiment)}")
-    with open_client(config.cluster, config.scheduler, config.dask_workers, config.tls) as client:
-        print(f"Dask scheduler: {client.scheduler.address}  dashboard: {client.dashboard_link}")
-        outcomes = run_grid(client, specs, config.results, config.plugins, progress=progress, fresh=fresh)
+    log = _start_log(experiment)
+    print(f"log: {log.baseFilename}")
+    try:
+        with open_client(config.cluster, config.scheduler, config.dask_workers, config.tls) as client:
+            print(f"Dask scheduler: {client.scheduler.address}  dashboard: {client.dashboard_link}")
+            outcomes = run_grid(client, specs, config.results, config.plugins, progress=progress, fresh=fresh)
+    finally:
+        logging.getLogger("suite").removeHandler(log)
+        log.close()
     skipped = sum(o.state == "skipped" for o in outcomes)
     resumed = sum(o.state == "resumed" and o.error is None for o in outcomes)
     if skipped or resumed:

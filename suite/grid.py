@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,8 +195,11 @@ def _cluster_values(given: dict[str, Any]) -> dict[str, Any]:
     except ValueError as error:
         raise ConfigError(str(error)) from None
     if "scheduler" in given:
-        if not isinstance(given["scheduler"], str) or not given["scheduler"]:
-            raise ConfigError(f"scheduler: expected an address or a file name, got {given['scheduler']!r}")
+        scheduler = given["scheduler"]
+        if not isinstance(scheduler, str) or not (
+                "://" in scheduler or re.fullmatch(r"[\w.\-]+:\d+", scheduler) or Path(scheduler).is_file()):
+            raise ConfigError(f"scheduler: expected an address (tcp://HOST:PORT) or an existing scheduler file, "
+                              f"got {scheduler!r}")
         if kwargs.get("cluster", ClusterConfig()).kind != "local":
             raise ConfigError("give either scheduler (an existing cluster) or a batch cluster kind, not both")
         kwargs["scheduler"] = given["scheduler"]

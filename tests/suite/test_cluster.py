@@ -59,6 +59,7 @@ def test_a_cluster_section_becomes_the_batch_job_script(kind: str, directives: l
     ({"cluster": {"kind": "local", "cores": 4}}, "kind local takes no batch options"),
     ({"cluster": {"kind": "pbs", "gpus": 2, "processes": 1}}, "processes must be 2"),
     ({"cluster": "slurm", "scheduler": "tcp://127.0.0.1:8786"}, "not both"),
+    ({"scheduler": "nowhere.json"}, "scheduler: expected an address (tcp://HOST:PORT) or an existing"),
     ({"resources": {"GPU": "one"}}, "resources: expected a mapping"),
     ({"eval_timeout_s": -1}, "eval_timeout_s: expected a positive number"),
     ({"tls": {"ca_file": "ca.pem"}}, "tls: expected a mapping with ca_file, cert and key"),
@@ -68,8 +69,9 @@ def test_bad_cluster_settings_are_one_clear_error(values: dict, message: str) ->
         build_config({"baselines": ["random_search"], **values})
 
 
-def test_an_unreachable_scheduler_and_missing_batch_options_are_one_line(capsys: pytest.CaptureFixture) -> None:
-    assert run_suite.main(["--baselines", "random_search", "--cluster", "slurm", "--no-plot"]) == 2
+def test_missing_batch_options_are_one_line(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    assert run_suite.main(["--baselines", "random_search", "--cluster", "slurm", "--no-plot",
+                           "--results", str(tmp_path)]) == 2
     assert "cores" in capsys.readouterr().err.splitlines()[-1]
 
 
