@@ -1,5 +1,5 @@
 """Faults a suite survives, with real processes: evaluations that raise, return NaN or hang; a Dask
-worker killed with SIGKILL mid-suite; the suite itself killed with SIGKILL mid-run."""
+worker killed with SIGKILL mid-suite or mid-evaluation; the suite itself killed with SIGKILL mid-run."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -138,3 +139,35 @@ def test_the_suite_killed_mid_run_resumes_to_the_results_of_an_uninterrupted_run
     for name, rows in got.items():
         pd.testing.assert_frame_equal(rows, expected[name])
     assert json.loads((folder / "metadata.json").read_text())["resumed"][0]["rows"] >= killed_at - 1
+
+
+@pytest.mark.slow
+def test_a_worker_killed_during_a_live_evaluation_loses_and_duplicates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from distributed import Client
+
+    from suite.dispatch import DaskEvaluator
+
+    monkeypatch.setenv("BOB_TOY_HANG_S", "2")  # a long evaluation to kill a worker in the middle of
+    behaviours = ["hang", "ok", "ok", "ok", "ok", "ok"]
+    rows: list[dict] = []
+    with dask_processes(tmp_path / "dask", {"a": [], "b": []}) as dask, \
+            Client(scheduler_file=str(dask.scheduler_file), timeout="10s") as client:
+        evaluator = DaskEvaluator(client, "toy-live", ("cluster_toy_plugin",))
+        loop = threading.Thread(target=run_wall, args=(Scripted(behaviours), ToyLiveTask(), 0,
+                                                       Budget(evaluations=6), 2, rows.append, evaluator))
+        loop.start()
+        deadline = time.monotonic() + 60
+        while not any((before := client.processing()).values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the short evaluations have come and gone; the long one is still running
+        victim = next(a for a, keys in client.processing().items() if set(keys) & set(before.get(a, ())))
+        pids = client.run(os.getpid)
+        os.kill(pids[victim], signal.SIGKILL)
+        loop.join(timeout=120)
+        assert not loop.is_alive()
+    by_id = {r["trial_id"]: r for r in rows}
+    assert sorted(by_id) == list(range(6)) and len(rows) == 6  # nothing lost, nothing twice
+    assert all(r["status"] == "ok" for r in rows), [r["reason"] for r in rows]
+    assert json.loads(by_id[0]["info"])["where"] != victim  # evaluated again, on the surviving worker
