@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from distributed import Client
 from cluster_toy_task import ToyLiveTask
 from dask_processes import ROOT, dask_processes, environment
 
@@ -74,6 +75,20 @@ def _wait_for_rows(root: Path, at_least: int, timeout: float = 120) -> Path:
     raise AssertionError(f"no run under {root} reached {at_least} rows")
 
 
+def _worker_in_the_middle_of_a_run(client: Client, root: Path, budget: int) -> tuple[str, Path]:
+    """The address of a worker that is running a tabular run with some rows written, and that run's folder."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for address, keys in client.processing().items():
+            for key in keys:  # run-<experiment>-<task>-<baseline>-<seed>
+                folder = root / "e" / "fcnet-naval" / "random_search" / str(key).rsplit("-", 1)[1]
+                rows = folder / "evaluations.jsonl"
+                if rows.exists() and 30 <= rows.read_bytes().count(b"\n") < budget // 2:
+                    return address, folder
+        time.sleep(0.02)
+    raise AssertionError("no worker was seen in the middle of a run")
+
+
 def _suite(*args: str, root: Path) -> list[str]:
     return [sys.executable, str(ROOT / "run_suite.py"), "--baselines", "random_search", "--tasks", "fcnet-naval",
             "--experiment", "e", "--results", str(root), "--workers", "2", "--no-plot", "--quiet", *args]
@@ -91,15 +106,10 @@ def test_a_worker_killed_mid_suite_loses_and_duplicates_nothing(tmp_path: Path) 
                                         str(dask.scheduler_file), root=root),
                                  env=environment(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            victim_folder = _wait_for_rows(root, 50)
-            from distributed import Client
-
             with Client(scheduler_file=str(dask.scheduler_file), timeout="10s") as client:
                 pids = client.run(os.getpid)
-                processing = client.processing()
-            seed = victim_folder.name
-            victim = next(a for a, keys in processing.items() if any(str(k).endswith(f"-{seed}") for k in keys))
-            os.kill(pids[victim], signal.SIGKILL)
+                victim, victim_folder = _worker_in_the_middle_of_a_run(client, root, budget)
+                os.kill(pids[victim], signal.SIGKILL)
             killed_at = victim_folder.joinpath("evaluations.jsonl").read_bytes().count(b"\n")
             out, err = suite.communicate(timeout=240)
         finally:
@@ -145,8 +155,6 @@ def test_the_suite_killed_mid_run_resumes_to_the_results_of_an_uninterrupted_run
 def test_a_worker_killed_during_a_live_evaluation_loses_and_duplicates_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from distributed import Client
-
     from suite.dispatch import DaskEvaluator
 
     monkeypatch.setenv("BOB_TOY_HANG_S", "2")  # a long evaluation to kill a worker in the middle of
