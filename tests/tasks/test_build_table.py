@@ -48,7 +48,7 @@ def test_cli_reports_a_bad_grid_in_one_line(tmp_path: Path, capsys: pytest.Captu
 @pytest.mark.slow
 def test_build_resumes_and_skips_finished_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     grid = {"n_conv_l": [1, 2]}
-    fixed = {k: v for k, v in FIXED.items()}
+    fixed = dict(FIXED)
     first = build("toy", "digits", grid, fixed, [0], 2, tmp_path, n_workers=1, latency_repeats=5)
     assert len(first) == 2 * 2 and set(first["epoch"]) == {1, 2}
     second = build("toy", "digits", grid, fixed, [0, 1], 2, tmp_path, n_workers=1, latency_repeats=5)

@@ -21,7 +21,7 @@ from tasks.device_tables import (
     parse_arch_string,
     read_help_arch_index,
 )
-from tasks.tabular import NB201_OPS, load_table
+from tasks.tabular import load_table
 
 FIRST = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
 
