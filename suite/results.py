@@ -189,6 +189,9 @@ def run_lock(folder: Path, on_wait: Callable[[str], None] | None = None) -> Iter
             if on_wait is not None:
                 on_wait(file.read().strip() or "unknown")
             fcntl.flock(file, fcntl.LOCK_EX)
+        except OSError as error:  # e.g. an NFS mount without lock support
+            raise ResultsError(f"cannot lock {folder / LOCK} ({error}): put the results on a file system with "
+                               "flock (a local disk, NFSv4, Lustre mounted with -o flock)") from None
         file.seek(0)
         file.truncate()
         file.write(f"{platform.node()}:{os.getpid()}\n")
