@@ -151,6 +151,18 @@ def _device_description(device: str) -> dict[str, Any]:
                                  "cpu_count": os.cpu_count(), "system": platform.platform()}
     if device.startswith("cuda"):
         described["gpu"] = torch.cuda.get_device_name(torch.device(device))
+    # Linux names the CPU in /proc/cpuinfo and a Jetson its board in the device tree
+    # (platform.processor() is empty on Linux)
+    for key, path, field in (("cpu", "/proc/cpuinfo", "model name"), ("board", "/proc/device-tree/model", None)):
+        try:
+            text = Path(path).read_text(errors="replace")
+        except OSError:
+            continue
+        if field is None:
+            described[key] = text.strip("\x00\n ")
+        else:
+            described[key] = next((line.split(":", 1)[1].strip() for line in text.splitlines()
+                                   if line.startswith(field)), described[key])
     return described
 
 
