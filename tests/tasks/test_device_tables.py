@@ -118,3 +118,22 @@ def test_cli_writes_bounds_and_fronts(tmp_path: Path) -> None:
     assert _main(["--hw-nas-bench", str(path), "--out", str(tmp_path / "out")]) == 0
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert "nb201-edgegpu.json" in written and "nb201-raspi4-imagenet16.json" in written and len(written) == 9
+
+
+def test_tasks_are_registered_from_environment_variables(
+    shared_data: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.device_tables import HELP_ENV, HW_NAS_BENCH_ENV, register_device_tasks
+    from tasks.registry import Registry
+
+    registry: Registry = Registry("task", entry_point_group="bag_of_baselines.none")
+    monkeypatch.delenv(HELP_ENV, raising=False)
+    monkeypatch.delenv(HW_NAS_BENCH_ENV, raising=False)
+    register_device_tasks(registry.add)
+    assert registry.names() == []
+    monkeypatch.setenv(HELP_ENV, str(shared_data("help-nb201-latency")))
+    monkeypatch.setenv(HW_NAS_BENCH_ENV, str(tmp_path / "hw.pickle"))
+    register_device_tasks(registry.add)
+    names = registry.names()
+    assert len([n for n in names if n.startswith("nb201-help-")]) == 27
+    assert {"nb201-edgegpu", "nb201-edgegpu-cifar100", "nb201-fpga-imagenet16"} <= set(names)
