@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -58,3 +60,15 @@ def test_unknown_dataset_is_rejected() -> None:
 
     with pytest.raises(ValueError, match="unknown data set 'cifar'"):
         CNNTask("cifar")
+
+
+@pytest.mark.slow
+def test_flowers17_evaluation_from_a_data_dir(shared_data: Callable[[str], Path]) -> None:
+    from tasks.live.task import CNNTask
+
+    task = CNNTask("flowers17", data_dir=shared_data("flowers17-16px"))
+    result = task.evaluate(SMALL, fidelity=1, seed=0)
+    assert result.status == "ok" and 0 <= result.objectives["error"] <= 1
+    # conv 3->16 (3x3) + flatten 16*8*8 -> 16 -> 17 classes
+    assert result.info["n_params"] == 3 * 9 * 16 + 16 + (1024 + 1) * 16 + 17 * 17
+    assert task.objectives[2].upper == 500.0
