@@ -18,6 +18,7 @@ import os
 import shutil
 import time
 import uuid
+import weakref
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,19 +86,22 @@ class DaskEvaluator(Evaluator):
         self._executor = client.get_executor(pure=False, resources=resources or None)
         self._task_name = task_name
         self._plugins = plugins
-        self._keys: dict[Future[Result], str] = {}
+        # weak: a future the run loop has dropped releases its Dask future, so workers free its result
+        self._keys: weakref.WeakKeyDictionary[Future[Result], str] = weakref.WeakKeyDictionary()
+        self._all_keys: list[str] = []
 
     def submit(self, trial: Trial, seed: int) -> Future[Result]:
         key = f"evaluate-{self._task_name}-{uuid.uuid4().hex}"
         future = self._executor.submit(_evaluate_on_worker, self._task_name, self._plugins, trial, seed, key=key)
         self._keys[future] = key
+        self._all_keys.append(key)
         return future
 
     def started(self, future: Future[Result]) -> float | None:
         return _STARTED.get(self._keys[future])
 
     def close(self) -> None:
-        for key in self._keys.values():
+        for key in self._all_keys:
             _STARTED.pop(key, None)
 
 
