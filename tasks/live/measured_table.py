@@ -5,7 +5,7 @@ seed, the metrics after each epoch of one training run. Evaluating at ``epochs =
 recorded after epoch ``e`` for one recorded seed (chosen by the evaluation seed), with the cumulative
 training time up to ``e`` as its cost; ``expected`` is the mean over the recorded seeds. Latency and
 parameter count do not depend on the epoch. The bounds and the true front (of expected objectives at
-the last epoch) ship in ``tabular_data/<name>.json``, written with ``python -m tasks.live.measured_table --write``.
+the last epoch) ship in ``tabular_data/<name>.json``, written with ``python -m tasks.shipped --write``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from tasks.tabular import REFERENCE_POINT, TABULAR_DATA, Table
 #: objective name, table column, unit
 MEASURED_OBJECTIVES = (("error", "val_error", ""), ("log10_params", "log10_params", "log10(parameters)"),
                        ("latency_ms", "latency_ms", "ms"))
-SHIPPED_VERSION = "1"
 
 
 class MeasuredTable:
@@ -126,7 +125,7 @@ class MeasuredTableTask(Task):
     def shipped(self) -> dict[str, Any]:
         path = self._folder / f"{self.name}.json"
         if not path.exists():
-            raise FileNotFoundError(f"{path.name} is missing; write it with python -m tasks.live.measured_table --write")
+            raise FileNotFoundError(f"{path.name} is missing; write it with python -m tasks.shipped --write")
         return json.loads(path.read_text())
 
     def true_front(self) -> np.ndarray:
@@ -152,51 +151,16 @@ class MeasuredTableTask(Task):
 
 def compute_shipped(name: str, folder: Path = TABULAR_DATA) -> dict[str, Any]:
     """Bounds over every recorded value (all epochs) and the true front of expected values at the last epoch."""
-    import moocore
+    from tasks.shipped import shipped_record
 
     measured = load_measured_table(name, folder)
-    flat = measured.values.reshape(-1, measured.values.shape[-1])
-    lower, upper = np.nanmin(flat, axis=0), np.nanmax(flat, axis=0)
-    final = measured.expected[:, -1]
-    front = np.unique(final[moocore.is_nondominated(final, keep_weakly=False)], axis=0)
-    # an objective constant over a grid (one architecture, say) still needs lower < upper
-    upper = np.where(upper > lower, upper, lower + 1.0)
-    return {
-        "task": name,
-        "version": SHIPPED_VERSION,
-        "description": "CNN on sklearn digits measured by this suite (tasks.build_table): validation error, "
-                       "log10 parameters, CPU batch-1 latency; epochs 1..%d as fidelity" % measured.epochs,
-        "source": f"tabular_data/{name}.parquet (see {name}.provenance.json)",
-        "data_sha256": measured.table.sha256,
-        "objectives": [
-            {"name": objective, "lower": float(lo), "upper": float(hi), "unit": unit}
-            for (objective, _, unit), lo, hi in zip(MEASURED_OBJECTIVES, lower, upper)
-        ],
-        "front": front.tolist(),
-    }
-
-
-def _main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Write tabular_data/<table>.json (bounds and true front).")
-    parser.add_argument("--write", action="store_true", help="write the files (default: check them)")
-    parser.add_argument("tables", nargs="*", default=list(MEASURED_TABLES))
-    args = parser.parse_args(argv)
-    stale = []
-    for name in args.tables:
-        shipped = compute_shipped(name)
-        path = TABULAR_DATA / f"{name}.json"
-        if args.write:
-            path.write_text(json.dumps(shipped, indent=1) + "\n")
-            print(f"wrote {path.name}: {len(shipped['front'])} front points")
-        elif not path.exists() or json.loads(path.read_text()) != shipped:
-            stale.append(name)
-    if stale:
-        print(f"out of date: {', '.join(stale)} (run: python -m tasks.live.measured_table --write)")
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())
+    return shipped_record(
+        name,
+        "CNN on sklearn digits measured by this suite (tasks.build_table): validation error, "
+        f"log10 parameters, CPU batch-1 latency; epochs 1..{measured.epochs} as fidelity",
+        f"tabular_data/{name}.parquet (see {name}.provenance.json)",
+        measured.table.sha256,
+        [(objective, unit) for objective, _, unit in MEASURED_OBJECTIVES],
+        recorded=measured.values.reshape(-1, measured.values.shape[-1]),
+        expected=measured.expected[:, -1],
+    )

@@ -93,7 +93,7 @@ def test_invalid_configuration_is_refused_with_a_clear_message() -> None:
 def test_shipped_bounds_and_front_match_the_table(name: str) -> None:
     task = make_task(name)
     shipped = task.shipped()
-    assert shipped == compute_shipped(name), "shipped file is stale: python -m tasks.tabular --write"
+    assert shipped == compute_shipped(name), "shipped file is stale: python -m tasks.shipped --write"
     table = task.table
     flat = table.values.reshape(-1, table.values.shape[-1])
     flat = flat[~np.isnan(flat).any(axis=1)]
@@ -110,3 +110,10 @@ def test_shipped_bounds_and_front_match_the_table(name: str) -> None:
         weakly_dominated |= (point <= expected).all(axis=1)
     assert weakly_dominated.all()
     assert shipped["data_sha256"] == task.data_hash()
+
+
+def test_shipped_cli_checks_every_file(capsys: pytest.CaptureFixture[str]) -> None:
+    from tasks.shipped import main
+
+    assert main([]) == 0
+    assert "shipped files match their tables" in capsys.readouterr().out
