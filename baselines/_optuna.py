@@ -31,7 +31,7 @@ from ConfigSpace.hyperparameters import FloatHyperparameter, IntegerHyperparamet
 from ConfigSpace.types import NotSet
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 # Study.tell is this function followed by a deep copy of the finished trial, which it returns and we
-# would discard: about 0.2 ms a trial, 15 % of NSGA-II's own time (benchmarks/baseline_quality.py).
+# would discard: about 0.2 ms a trial, 13 % of NSGA-II's own time (benchmarks/baseline_quality.py).
 # study.optimize calls it directly too.
 from optuna.study._tell import _tell_with_warning
 from optuna.trial import TrialState
@@ -124,7 +124,7 @@ class OptunaBaseline(Baseline):
         super().__init__(space, objectives, fidelity, seed)
         self._distributions = to_distributions(space)
         self._random_space: ConfigurationSpace | None = None  # made on first need: copying a space is slow
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # Optuna logs every finished trial at INFO
         self._study = optuna.create_study(directions=["minimize"] * len(self.objectives), sampler=sampler)
         self._pending: dict[int, optuna.Trial] = {}
 
