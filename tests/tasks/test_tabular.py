@@ -112,8 +112,11 @@ def test_shipped_bounds_and_front_match_the_table(name: str) -> None:
     assert shipped["data_sha256"] == task.data_hash()
 
 
-def test_shipped_cli_checks_every_file(capsys: pytest.CaptureFixture[str]) -> None:
+def test_shipped_cli_checks_files_and_refuses_an_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
     from tasks.shipped import main
 
-    assert main([]) == 0
-    assert "shipped files match their tables" in capsys.readouterr().out
+    assert main(["nb201-cifar10", "cnn-digits-mf"]) == 0
+    assert "2 shipped files match their tables" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["fcnet-nowhere"])
+    assert "'fcnet-nowhere' has no shipped file" in capsys.readouterr().err
