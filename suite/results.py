@@ -138,6 +138,13 @@ class RunWriter:
         if not self._file.closed:
             self._file.close()
 
+    def fail(self, error: str) -> None:
+        """Close after an error that stops the run, recording it in the metadata (status stays "running",
+        so a re-run resumes from the rows written so far)."""
+        self.close()
+        self.metadata["error"] = error
+        write_json_atomic(self.folder / METADATA, self.metadata)
+
 
 def read_rows(path: Path) -> pd.DataFrame:
     """The rows of a .jsonl file; a damaged line raises ResultsError naming the file and line, except a

@@ -439,8 +439,7 @@ def _execute_locked(spec: RunSpec, folder: Path, evaluator: Evaluator | None) ->
             run_wall(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append, evaluator=evaluator,
                      eval_timeout_s=spec.eval_timeout_s, replay=rows)
     except BaseException:
-        writer.metadata["error"] = traceback.format_exc(limit=5)
-        writer.close()
+        writer.fail(traceback.format_exc(limit=5))
         raise
     writer.complete(wall_s=time.perf_counter() - started, finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     return folder

@@ -112,3 +112,21 @@ def test_bad_baseline_options_are_refused(tmp_path: Path) -> None:
     spec = RunSpec("random_search", "fcnet-naval", 0, Budget(evaluations=5), options={"population": 3})
     with pytest.raises(ValueError, match="bad options"):
         execute(spec, tmp_path)
+
+
+def test_a_run_stopped_by_an_error_records_it_and_keeps_its_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from baselines import BASELINES
+
+    class Exploding(BASELINES.get("random_search")):  # type: ignore[misc, valid-type]
+        def ask(self):  # type: ignore[no-untyped-def]
+            if self._next_id == 3:
+                raise RuntimeError("the optimiser broke")
+            return super().ask()
+
+    monkeypatch.setitem(BASELINES._entries, "exploding_for_test", Exploding)  # registered for this test only
+    spec = RunSpec("exploding_for_test", "fcnet-naval", 0, Budget(evaluations=10))
+    with pytest.raises(RuntimeError, match="the optimiser broke"):
+        execute(spec, tmp_path)
+    metadata, rows = read_run(tmp_path / "default" / "fcnet-naval" / "exploding_for_test" / "0")
+    assert metadata["status"] == "running" and "the optimiser broke" in metadata["error"]
+    assert len(rows) == 3
