@@ -143,8 +143,11 @@ def _run(config: Any, plot: bool, progress: bool, fresh: bool) -> int:
     if plot and done:
         from analysis import plot_experiment
 
-        figure = plot_experiment(experiment, experiment / "figures")
-        print(f"hypervolume over time: {figure}")
+        try:
+            figure = plot_experiment(experiment, experiment / "figures")
+            print(f"hypervolume over time: {figure}")
+        except ValueError as error:  # the runs are done and kept; only the figure could not be drawn
+            print(f"warning: no hypervolume figure: {error}", file=sys.stderr)
     return 1 if failed else 0
 
 

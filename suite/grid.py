@@ -106,6 +106,8 @@ def _names(value: Any, key: str) -> tuple[str, ...]:
         value = [v.strip() for v in value.split(",") if v.strip()]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value) or not value:
         raise ConfigError(f"{key}: expected a non-empty list of names, got {value!r}")
+    if len(set(value)) != len(value):
+        raise ConfigError(f"{key}: a name is listed twice in {list(value)!r}")
     return tuple(value)
 
 
@@ -137,7 +139,11 @@ def _positive_int(value: Any, key: str) -> int:
 def build_config(values: dict[str, Any]) -> SuiteConfig:
     """A validated SuiteConfig from flag or file values (None = not given); plugins are loaded first."""
     given = {k: v for k, v in values.items() if v is not None}
-    plugins = tuple(given.get("plugins", ()))
+    plugins = given.get("plugins", ())
+    plugins = (plugins,) if isinstance(plugins, str) else plugins
+    if not isinstance(plugins, (list, tuple)) or not all(isinstance(p, str) for p in plugins):
+        raise ConfigError(f"plugins: expected a list of module names, got {plugins!r}")
+    plugins = tuple(plugins)
     for module in plugins:
         try:
             Registry.load_module(module)
@@ -154,6 +160,8 @@ def build_config(values: dict[str, Any]) -> SuiteConfig:
         if isinstance(seeds, list):
             if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
                 raise ConfigError(f"seeds: expected a list of non-negative integers, got {seeds!r}")
+            if len(set(seeds)) != len(seeds):
+                raise ConfigError(f"seeds: a seed is listed twice in {seeds!r}")
             kwargs["seeds"] = tuple(seeds)
         else:
             kwargs["seeds"] = tuple(range(_positive_int(seeds, "seeds")))
@@ -172,6 +180,8 @@ def build_config(values: dict[str, Any]) -> SuiteConfig:
             raise ConfigError(f"experiment: expected a folder name, got {experiment!r}")
         kwargs["experiment"] = experiment
     if "results" in given:
+        if not isinstance(given["results"], (str, Path)):
+            raise ConfigError(f"results: expected a folder path, got {given['results']!r}")
         kwargs["results"] = Path(given["results"])
     if "baseline_options" in given:
         options = given["baseline_options"]
@@ -215,5 +225,9 @@ def _cluster_values(given: dict[str, Any]) -> dict[str, Any]:
                 for k, v in resources.items()):
             raise ConfigError(f"resources: expected a mapping of name -> positive amount, e.g. {{GPU: 1}}, "
                               f"got {resources!r}")
+        if "scheduler" not in kwargs and kwargs.get("cluster", ClusterConfig()).kind == "local":
+            # the suite's own local workers offer no resources: evaluations would wait for ever
+            raise ConfigError("resources: the local cluster's workers offer none; use them with scheduler (workers "
+                              "started with --resources GPU=1) or a batch cluster with gpus")
         kwargs["resources"] = dict(resources)
     return kwargs

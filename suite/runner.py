@@ -106,6 +106,10 @@ def _is_timeout(error: Exception) -> bool:
     return isinstance(error, TimeoutError)
 
 
+#: evaluations in a row that leave the simulated clock where it was before a time-only budget gives up
+MAX_STALLED = 10_000
+
+
 class ReplayMismatch(RuntimeError):
     """The baseline asked other trials than the recorded ones: it is not deterministic for its seed."""
 
@@ -178,6 +182,7 @@ def simulate(
     free = list(range(n_workers))
     events: list[tuple[float, int, int, float, Trial, Result, int]] = []
     recorded = 0
+    stalled = 0
     names = task.objective_names
     replayed = _Replay(replay, names)
     while True:
@@ -196,10 +201,17 @@ def simulate(
         end, _, worker, start, trial, result, eval_seed = heapq.heappop(events)
         if budget.seconds is not None and end > budget.seconds:
             return recorded
+        stalled = stalled + 1 if end == now and budget.evaluations is None else 0
+        if stalled > MAX_STALLED:
+            raise RuntimeError(
+                f"the run's clock has not advanced in {MAX_STALLED} evaluations (each failed or cost 0 s), so "
+                "a time budget alone cannot end the run; give an evaluation budget too"
+            )
         now = end
-        baseline.tell(trial, result)
+        # the row first: a finished evaluation is on disk even if the baseline's tell raises
         if not replayed.is_recorded(trial, start, end, worker):
             sink(make_row(trial, result, names, start, end, worker, eval_seed))
+        baseline.tell(trial, result)
         recorded += 1
         free.append(worker)
         free.sort()
@@ -300,8 +312,8 @@ def run_wall(
                 finished += _timed_out(evaluator, [f for f in running if f not in done], eval_timeout_s)
             for future, result in sorted(finished, key=lambda item: running[item[0]][0].id):
                 trial, worker, start, eval_seed = running.pop(future)
-                baseline.tell(trial, result)
                 sink(make_row(trial, result, names, start, time.perf_counter() - origin, worker, eval_seed))
+                baseline.tell(trial, result)
                 recorded += 1
                 free.append(worker)
             free.sort()
@@ -367,9 +379,14 @@ def run_state(spec: RunSpec, root: Path) -> tuple[str, int]:
     if not (folder / "metadata.json").exists():
         return "new", 0
     metadata = read_metadata(folder)
-    for key, value in (("baseline", spec.baseline), ("seed", spec.seed), ("budget", asdict(spec.budget)),
-                       ("n_workers", spec.n_workers)):
-        found = metadata.get(key, {}).get("name") if key == "baseline" else metadata.get(key)
+    baseline = metadata.get("baseline", {})
+    for key, found, value in (
+        ("baseline", baseline.get("name"), spec.baseline),
+        ("baseline options", as_json(baseline.get("requested", {})), as_json(spec.options)),
+        ("seed", metadata.get("seed"), spec.seed),
+        ("budget", metadata.get("budget"), asdict(spec.budget)),
+        ("n_workers", metadata.get("n_workers"), spec.n_workers),
+    ):
         if found != value:
             raise ResultsError(f"{folder}: holds a run with {key} {found}, this suite asks {value}; "
                                "use another experiment name or --fresh to start it over")
@@ -401,7 +418,10 @@ def _execute_locked(spec: RunSpec, folder: Path, evaluator: Evaluator | None) ->
     task = make_task(spec.task)
     baseline = make_baseline(spec.baseline, task, spec.seed, spec.options)
     metadata = {
-        "baseline": {"name": spec.baseline, "options": {**baseline.options(), **spec.options}},
+        # "requested": the options the suite asked for, so a finished run is recognised without building
+        # its baseline; "options": every option in force, defaults included
+        "baseline": {"name": spec.baseline, "options": {**baseline.options(), **spec.options},
+                     "requested": spec.options},
         "task": task.describe(),
         "seed": spec.seed,
         "budget": asdict(spec.budget),

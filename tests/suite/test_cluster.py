@@ -61,6 +61,7 @@ def test_a_cluster_section_becomes_the_batch_job_script(kind: str, directives: l
     ({"cluster": "slurm", "scheduler": "tcp://127.0.0.1:8786"}, "not both"),
     ({"scheduler": "nowhere.json"}, "scheduler: expected an address (tcp://HOST:PORT) or an existing"),
     ({"resources": {"GPU": "one"}}, "resources: expected a mapping"),
+    ({"resources": {"GPU": 1}}, "resources: the local cluster's workers offer none"),
     ({"eval_timeout_s": -1}, "eval_timeout_s: expected a positive number"),
     ({"tls": {"ca_file": "ca.pem"}}, "tls: expected a mapping with ca_file, cert and key"),
 ])

@@ -130,3 +130,11 @@ def test_a_run_stopped_by_an_error_records_it_and_keeps_its_rows(tmp_path: Path,
     metadata, rows = read_run(tmp_path / "default" / "fcnet-naval" / "exploding_for_test" / "0")
     assert metadata["status"] == "running" and "the optimiser broke" in metadata["error"]
     assert len(rows) == 3
+
+
+def test_a_time_budget_that_the_clock_never_reaches_ends_with_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import suite.runner
+
+    monkeypatch.setattr(suite.runner, "MAX_STALLED", 50)
+    with pytest.raises(RuntimeError, match="clock has not advanced in 50 evaluations"):
+        _simulate([3] * 100, Budget(seconds=10.0), workers=1)  # x = 3 always raises: cost 0

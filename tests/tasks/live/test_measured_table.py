@@ -68,12 +68,13 @@ def test_rows_with_fewer_seeds_replay_a_recorded_one(tmp_path: Path) -> None:
         assert result.objectives["error"] == recorded.val_error
 
 
-def test_bounds_cover_every_epoch_and_front_is_final(tmp_path: Path) -> None:
+def test_bounds_and_front_cover_every_epoch(tmp_path: Path) -> None:
     frame = _write_table(tmp_path)
     task = MeasuredTableTask("toy-mf", tmp_path)
     assert task.objectives[0].lower == frame.val_error.min() and task.objectives[0].upper == frame.val_error.max()
-    final = frame[frame.epoch == 3].groupby(["n_conv_l", "batch_norm"])[["val_error", "log10_params", "latency_ms"]].mean()
-    points = final.to_numpy()
+    # every (configuration, epoch) is a trained model: the front is over all of them
+    means = frame.groupby(["n_conv_l", "batch_norm", "epoch"])[["val_error", "log10_params", "latency_ms"]].mean()
+    points = means.to_numpy()
     dominated = [any((q <= p).all() and (q < p).any() for q in points) for p in points]
     expected_front = np.unique(points[~np.array(dominated)], axis=0)
     assert np.allclose(task.true_front(), expected_front)

@@ -1,0 +1,29 @@
+"""Suite configuration values: each mistake is one ConfigError naming the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from suite.grid import ConfigError, build_config
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"results": 5}, "results: expected a folder path"),
+    ({"seeds": [0, 0]}, "seeds: a seed is listed twice"),
+    ({"tasks": ["fcnet-naval", "fcnet-naval"]}, "tasks: a name is listed twice"),
+    ({"plugins": {"a": 1}}, "plugins: expected a list of module names"),
+    ({"plugins": "no_such_module_xyz"}, "cannot import 'no_such_module_xyz'"),
+    ({"budget_seconds": -3}, "budget_seconds: expected a positive number"),
+])
+def test_bad_values_are_one_clear_error(values: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        build_config({"baselines": ["random_search"], **values})
+
+
+def test_the_grid_is_every_task_baseline_and_seed() -> None:
+    config = build_config({"baselines": "random_search", "tasks": ["fcnet-naval", "nb201-cifar10"], "seeds": [2, 5],
+                           "budget": 7, "plugins": "examples.my_baseline"})
+    runs = config.runs()
+    assert [(r.task, r.seed) for r in runs] == [("fcnet-naval", 2), ("fcnet-naval", 5), ("nb201-cifar10", 2),
+                                                ("nb201-cifar10", 5)]
+    assert {r.budget.evaluations for r in runs} == {7} and config.plugins == ("examples.my_baseline",)
