@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from analysis.aggregate import STATISTICS, X_AXES
 
@@ -20,8 +21,14 @@ def _pair(text: str) -> tuple[int, int]:
     return first, second
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # one line, not argparse's usage block
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    cli = argparse.ArgumentParser(
+    cli = _Parser(
         prog="python -m analysis",
         description="Hypervolume over time, fronts, attainment surfaces, ranks and statistics of a results folder.",
     )
@@ -47,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         written = analyse(args.experiment, args.out, x=args.x, log_x=args.log_x, statistic=args.statistic,
                           objectives=args.objectives, tabular_data=args.tabular_data, alpha=args.alpha)
-    except ValueError as error:
+    except (ValueError, OSError) as error:  # bad input or an unwritable --out: one line, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
     for path in written:

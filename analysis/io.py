@@ -177,9 +177,12 @@ class TrueFront:
 def tabular_data_folder(tabular_data: Path | str | None = None) -> Path:
     """Where shipped true fronts are looked up: the argument, else $BOB_TABULAR_DATA, else the repository's
     ``tabular_data/``."""
-    if tabular_data is not None:
-        return Path(tabular_data)
-    return Path(os.environ.get("BOB_TABULAR_DATA", DEFAULT_TABULAR_DATA))
+    given = tabular_data if tabular_data is not None else os.environ.get("BOB_TABULAR_DATA")
+    if given is None:
+        return Path(DEFAULT_TABULAR_DATA)
+    if not Path(given).is_dir():  # a typo must not silently drop every regret
+        raise ValueError(f"tabular data folder {given} does not exist")
+    return Path(given)
 
 
 def true_front(run: Run, tabular_data: Path | str | None = None) -> TrueFront | None:

@@ -172,6 +172,19 @@ def _write_atomic(path: Path, write: Any) -> None:
     os.replace(temporary, path)
 
 
+def _check_same_measurement(table_path: Path, previous: dict[str, Any], provenance: dict[str, Any]) -> None:
+    """A resume must measure as the build it continues did: never CPU and GPU latencies in one table."""
+    device_keys = ("torch_device", "cpu", "gpu", "board")
+    for key in ("dataset", "data_sha256", "meter", "latency_repeats", "device"):
+        if key not in previous:
+            continue
+        old, new = previous[key], provenance[key]
+        if key == "device":
+            old, new = ({k: d.get(k) for k in device_keys} for d in (old, new))
+        if old != new:
+            raise ValueError(f"{table_path} was measured with {key} {old}, this build has {new}; pick another --name")
+
+
 def build(
     name: str, dataset: str, grid: dict[str, list[Any]], fixed: dict[str, Any], seeds: list[int], epochs: int,
     out: Path, n_workers: int = 2, scheduler: str | None = None, meter: str = "auto", device: str = "cpu",
@@ -207,7 +220,9 @@ def build(
         "started": previous.get("started", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
         "wall_s": previous.get("wall_s", 0.0), "command": "python -m tasks.build_table " + " ".join(sys.argv[1:]),
         "note": previous.get("note", ""),  # a hand-written remark about the build survives a resume
+        "latency_repeats": latency_repeats,
     }
+    _check_same_measurement(table_path, previous, provenance)
     parts = [] if done.empty else [done]
     began = time.perf_counter()
     wall_before = provenance["wall_s"]

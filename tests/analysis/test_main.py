@@ -42,3 +42,17 @@ def test_bad_input_gives_one_error_line(arguments: list[str], message: str, expe
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and error.startswith("error: ") and message in error
     assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_option_is_one_error_line(experiment: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(experiment), "--x", "bogus"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "argument --x: invalid choice: 'bogus'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_missing_tabular_data_folder_is_an_error_not_a_silent_loss_of_regret(
+        experiment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(experiment), "--out", str(tmp_path), "--tabular-data", str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in capsys.readouterr().err

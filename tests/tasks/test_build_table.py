@@ -62,3 +62,15 @@ def test_build_resumes_and_skips_finished_runs(tmp_path: Path, capsys: pytest.Ca
     assert provenance["versions"]["torch"] and provenance["device"]["torch_device"] == "cpu"
     with pytest.raises(ValueError, match="another grid"):
         build("toy", "digits", {"n_conv_l": [1]}, fixed, [0], 2, tmp_path, n_workers=1)
+
+
+def test_a_resume_that_would_measure_differently_is_refused(tmp_path: Path) -> None:
+    from tasks.build_table import _check_same_measurement
+
+    previous = {"dataset": "digits", "meter": "none", "device": {"torch_device": "cpu", "cpu": "A", "system": "x"}}
+    same = {**previous, "device": {"torch_device": "cpu", "cpu": "A", "system": "y"}, "latency_repeats": 50}
+    _check_same_measurement(tmp_path / "t.parquet", previous, same)  # the OS string may change
+    with pytest.raises(ValueError, match="measured with device"):
+        _check_same_measurement(tmp_path / "t.parquet", previous, {**same, "device": {"torch_device": "cuda:0"}})
+    with pytest.raises(ValueError, match="measured with meter none, this build has nvml"):
+        _check_same_measurement(tmp_path / "t.parquet", previous, {**same, "meter": "nvml"})
