@@ -56,3 +56,16 @@ def test_a_missing_tabular_data_folder_is_an_error_not_a_silent_loss_of_regret(
         experiment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(experiment), "--out", str(tmp_path), "--tabular-data", str(tmp_path / "nowhere")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_baselines_that_ran_on_different_tasks_are_analysed_without_ranks(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from suite.runner import Budget, RunSpec, execute
+
+    # three baselines, no task with all of them: the ranks have nothing to compare
+    for task, baseline in [("fcnet-naval", "random_search"), ("fcnet-naval", "nsga2"),
+                           ("nb201-cifar10", "random_search"), ("nb201-cifar10", "motpe")]:
+        execute(RunSpec(baseline, task, 0, Budget(evaluations=8), experiment="apart"), tmp_path / "results")
+    assert main([str(tmp_path / "results" / "apart"), "--out", str(tmp_path / "out")]) == 0
+    written = {Path(p).name for p in capsys.readouterr().out.split()}
+    assert "final_hypervolume.csv" in written and "average_rank.csv" not in written
