@@ -133,17 +133,22 @@ def _staircase(ax: plt.Axes, front: np.ndarray, **style: object) -> None:
         ax.step(front[:, 0], front[:, 1], where="post", **style)
 
 
+def _one_task(runs: list[Run], objectives: tuple[int, int], what: str) -> tuple[int, int, list[str], dict[str, tuple[float, float, float]]]:
+    """The checked objective pair, the baselines and their colours of runs that must share one task."""
+    sns.set_theme(style="whitegrid", context="paper")
+    tasks = {run.task for run in runs}
+    if len(tasks) != 1:
+        raise ValueError(f"{what} draws one task, got runs of {sorted(tasks)}")
+    i, j = check_objective_pair(runs[0], objectives)
+    baselines = sorted({run.baseline for run in runs})
+    return i, j, baselines, _palette(baselines)
+
+
 def plot_fronts(runs: list[Run], stem: Path, objectives: tuple[int, int] = (0, 1)) -> Path:
     """Final Pareto fronts of one task: a panel per baseline (each seed thin, all seeds pooled thick) and
     a last panel with every baseline's pooled front. With more than two objectives, the front of the
     chosen pair (projection) is drawn."""
-    sns.set_theme(style="whitegrid", context="paper")
-    tasks = {run.task for run in runs}
-    if len(tasks) != 1:
-        raise ValueError(f"plot_fronts draws one task, got runs of {sorted(tasks)}")
-    i, j = check_objective_pair(runs[0], objectives)
-    baselines = sorted({run.baseline for run in runs})
-    colours = _palette(baselines)
+    i, j, baselines, colours = _one_task(runs, objectives, "plot_fronts")
     figure, axes = _panels(len(baselines) + 1)
     everything = np.vstack([run.values[:, [i, j]] for run in runs])
     for ax, baseline in zip(axes, baselines):
@@ -198,13 +203,7 @@ def plot_attainment(
 
     Fonseca et al., 2011, "On the computation of the empirical attainment function" (EMO).
     """
-    sns.set_theme(style="whitegrid", context="paper")
-    tasks = {run.task for run in runs}
-    if len(tasks) != 1:
-        raise ValueError(f"plot_attainment draws one task, got runs of {sorted(tasks)}")
-    i, j = check_objective_pair(runs[0], objectives)
-    baselines = sorted({run.baseline for run in runs})
-    colours = _palette(baselines)
+    i, j, baselines, colours = _one_task(runs, objectives, "plot_attainment")
     figure, (ax,) = _panels(1)
     figure.set_size_inches(_PANEL_WIDTH * 1.4, _PANEL_HEIGHT * 1.4)
     for baseline in baselines:
