@@ -1,7 +1,7 @@
 """Load baseline plug-ins before collection, so the conformance suite tests them too.
 
-Set ``BAG_OF_BASELINES_PLUGINS`` to a comma-separated list of modules whose ``@register`` lines add
-baselines (``BAG_OF_BASELINES_PLUGINS=examples.my_baseline python -m pytest tests/baselines``).
+Set ``BOB_PLUGINS`` to a comma-separated list of modules whose ``@register`` lines add
+baselines (``BOB_PLUGINS=examples.my_baseline python -m pytest tests/baselines``).
 Baselines registered through the ``bag_of_baselines.baselines`` entry-point group need nothing.
 """
 
@@ -13,7 +13,7 @@ import pytest
 
 from baselines import BASELINES
 
-PLUGINS_VARIABLE = "BAG_OF_BASELINES_PLUGINS"
+PLUGINS_VARIABLE = "BOB_PLUGINS"
 
 
 def pytest_configure(config: pytest.Config) -> None:

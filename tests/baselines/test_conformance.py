@@ -1,7 +1,7 @@
 """The conformance suite: every registered baseline, built-in or plug-in, must pass these unchanged.
 
 Parametrised over ``BASELINES.names()`` at collection time; plug-ins named in
-``BAG_OF_BASELINES_PLUGINS`` are imported first (see conftest.py).
+``BOB_PLUGINS`` are imported first (see conftest.py).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ def test_example_runs_by_name_after_loading_the_plugin(tmp_path: Path, monkeypat
 
 @pytest.mark.slow
 def test_conformance_suite_picks_up_the_example() -> None:
-    env = {**os.environ, "BAG_OF_BASELINES_PLUGINS": "examples.my_baseline"}
+    env = {**os.environ, "BOB_PLUGINS": "examples.my_baseline"}
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/baselines/test_conformance.py", "-q", "-p", "no:cacheprovider",
          "-k", "pareto_local_search"],
