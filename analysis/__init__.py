@@ -8,7 +8,7 @@ Reads result files only (no runner code), so results made on a cluster can be an
 from __future__ import annotations
 
 from analysis.aggregate import aggregate, hypervolume_curves
-from analysis.hypervolume import hypervolume_over_time, normalise
+from analysis.indicators import hypervolume_over_time, normalise
 from analysis.io import Run, TrueFront, load_experiment, read_run, true_front
 from analysis.plots import plot_experiment, plot_over_time
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.hypervolume import hypervolume_over_time
+from analysis.indicators import hypervolume_over_time
 from analysis.io import Run, true_front
 
 X_AXES: tuple[str, ...] = ("evaluations", "simulated", "wall")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.hypervolume import hypervolume, normalise
+from analysis.indicators import hypervolume, normalise
 
 FORMAT_VERSION = 1
 #: the folder of shipped true fronts, next to the package in a source checkout

@@ -32,7 +32,7 @@ import numpy as np
 import optuna
 from scipy.stats import mannwhitneyu
 
-from analysis.hypervolume import hypervolume, hypervolume_over_time
+from analysis.indicators import hypervolume, hypervolume_over_time
 from baselines import BASELINES
 from baselines._optuna import suggest_config, to_distributions
 from baselines.parego import make_smac

@@ -17,7 +17,7 @@ import time
 import moocore
 import numpy as np
 
-from analysis.hypervolume import hypervolume_over_time
+from analysis.indicators import hypervolume_over_time
 from tasks import make_task
 
 

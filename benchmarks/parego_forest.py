@@ -17,7 +17,7 @@ import time
 import numpy as np
 from scipy.stats import mannwhitneyu
 
-from analysis.hypervolume import hypervolume
+from analysis.indicators import hypervolume
 from baselines.parego import ParEGO
 from suite.runner import Budget, simulate
 from tasks import make_task

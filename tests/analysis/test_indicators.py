@@ -6,7 +6,7 @@ import moocore
 import numpy as np
 import pytest
 
-from analysis.hypervolume import hypervolume, hypervolume_over_time, normalise
+from analysis.indicators import hypervolume, hypervolume_over_time, normalise
 
 
 def brute_force_hypervolume(points: np.ndarray, reference_point: np.ndarray) -> float:
