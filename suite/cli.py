@@ -1,0 +1,280 @@
+"""The one command line, ``bag-of-baselines``: subcommands that hand over to each tool's own ``main(argv) -> int``.
+
+A subcommand's module is imported only when it runs, so ``--help`` and a mistyped command answer at once
+instead of after importing torch, Dask and every table. Every subcommand and environment variable is listed
+in docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, NoReturn
+
+PROG = "bag-of-baselines"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: the tool's ``module:function`` that takes argv, and the arguments put before the user's."""
+
+    target: str
+    summary: str
+    prefix: tuple[str, ...] = ()
+
+
+COMMANDS: dict[str, Command] = {
+    "run": Command("suite.cli:run", "run the grid baselines x tasks x seeds; a second call resumes"),
+    "list": Command("suite.cli:list_names", "list registered baselines and tasks"),
+    "analyse": Command("analysis.__main__:main", "figures and tables of a results folder"),
+    "table check": Command("tasks.tables.reference:main", "check the reference files (bounds, true front)"),
+    "table write": Command("tasks.tables.reference:main", "rewrite the reference files", ("--write",)),
+    "table build": Command("tasks.live.build_table:main", "measure a multi-fidelity table of the live CNN task"),
+    "table import-devices": Command("tasks.tables.recipes.devices:main",
+                                    "import HELP / HW-NAS-Bench device tables"),
+}
+
+HELP = "\n".join([
+    f"usage: {PROG} <command> [options]      ({PROG} <command> --help for a command's options)",
+    "",
+    "Multi-objective baselines for joint NAS+HPO: run the suite, analyse its results, build tables.",
+    "",
+    "commands:",
+    *(f"  {name:22s} {command.summary}" for name, command in COMMANDS.items()),
+    "",
+    "options:",
+    "  -h, --help             show this help and exit",
+    "  --version              show the installed version and exit",
+    "",
+    "Every command and environment variable: docs/cli.md.",
+])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``bag-of-baselines`` console script: find the subcommand, import its tool, run it."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] in (["-h"], ["--help"]):
+        print(HELP)
+        return 0
+    if argv[:1] == ["--version"]:
+        from importlib.metadata import version
+
+        print(f"{PROG} {version(PROG)}")
+        return 0
+    name, rest = _split(argv)
+    if name == "table" and rest[:1] in (["-h"], ["--help"]):
+        print(HELP)
+        return 0
+    command = COMMANDS.get(name)
+    if command is None:
+        return _error(_unknown(name))
+    module_name, function_name = command.target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:  # a tool not installed or moved: say which, no traceback
+        return _error(f"'{name}' is not available: cannot import {error.name} (needed by {module_name})")
+    tool: Callable[[list[str]], int] = getattr(module, function_name)
+    return tool([*command.prefix, *rest])
+
+
+def _split(argv: list[str]) -> tuple[str, list[str]]:
+    """The command name (one word, or 'table' and its subcommand) and the arguments that follow it."""
+    if argv[:1] == ["table"] and len(argv) > 1 and not argv[1].startswith("-"):
+        return f"table {argv[1]}", argv[2:]
+    return " ".join(argv[:1]), argv[1:]
+
+
+def _unknown(name: str) -> str:
+    if not name:
+        return f"missing command: one of {', '.join(_first_words())}"
+    if name == "table" or name.startswith("table "):
+        tables = [n.removeprefix("table ") for n in COMMANDS if n.startswith("table ")]
+        given = name.removeprefix("table").strip() or "nothing"
+        return f"'table' needs one of {', '.join(tables)}; got {given}"
+    return f"unknown command {name!r}; expected one of {', '.join(_first_words())}"
+
+
+def _first_words() -> list[str]:
+    return list(dict.fromkeys(name.split()[0] for name in COMMANDS))
+
+
+def _error(message: str) -> int:
+    print(f"{PROG}: error: {message} (see --help)", file=sys.stderr)
+    return 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # one line, not argparse's usage block: the user sees what is wrong and where to look
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+RUN_DESCRIPTION = f"""Run the grid baselines x tasks x seeds and plot hypervolume over time.
+
+    {PROG} run                                        # the default job (every baseline, small task set)
+    {PROG} run --baselines random_search --tasks fcnet-naval --seeds 3 --budget 100
+    {PROG} run --config suite.yaml                    # the same keys as the flags, in YAML or TOML
+    {PROG} run --scheduler tcp://HOST:8786            # on an existing Dask cluster
+    {PROG} run --config slurm.yaml --cluster slurm    # batch jobs through dask-jobqueue
+
+Re-running the same command resumes: complete runs are skipped, partial runs continued; --fresh starts over.
+`python run_suite.py [options]` is the same command.
+"""
+
+
+def _add_config_and_plugins(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="YAML/TOML/JSON file with the keys below; flags override it")
+    parser.add_argument("--plugin", action="append", dest="plugins", metavar="MODULE",
+                        help="import MODULE first so its @register lines add baselines or tasks (repeatable)")
+
+
+def _run_parser(prog: str) -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description=RUN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_config_and_plugins(parser)
+    parser.add_argument("--list", action="store_true", help="list registered baselines and tasks, then exit")
+    parser.add_argument("--baselines", help="comma-separated baseline names (default: all registered)")
+    parser.add_argument("--tasks", help="comma-separated task names")
+    parser.add_argument("--seeds", type=int, help="number of seeds, 0..N-1 (default 3)")
+    parser.add_argument("--budget", type=int, help="evaluations per run (default 100)")
+    parser.add_argument("--budget-seconds", type=float, help="seconds of the run's clock per run")
+    parser.add_argument("--workers", type=int, help="parallel workers inside one run (default 1)")
+    parser.add_argument("--experiment", help="experiment folder name (default 'default')")
+    parser.add_argument("--results", type=Path, help="results root (default ./results)")
+    parser.add_argument("--dask-workers", type=int, help="local Dask worker processes (default: cores)")
+    parser.add_argument("--cluster", help="local (default), slurm, pbs, sge or lsf (batch options: config file)")
+    parser.add_argument("--scheduler", help="address or scheduler file of an existing Dask cluster")
+    parser.add_argument("--eval-timeout-s", type=float, help="seconds before a live evaluation is a timeout")
+    parser.add_argument("--fresh", action="store_true", help="delete this suite's run folders and start over")
+    parser.add_argument("--no-plot", action="store_true", help="do not write the hypervolume figure")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+#: flags of `run` that say how to run, not what: they are no suite configuration keys
+_NOT_KEYS = ("config", "list", "no_plot", "quiet", "fresh")
+
+
+def _values(args: argparse.Namespace) -> dict[str, Any]:
+    """The config file's values overridden by the flags that were given."""
+    from suite.grid import read_config_file
+
+    values: dict[str, Any] = {}
+    if args.config is not None:
+        values.update(read_config_file(args.config))
+    flags = {k: v for k, v in vars(args).items() if k not in _NOT_KEYS}
+    if flags.get("cluster") is not None and isinstance(values.get("cluster"), dict):
+        flags["cluster"] = {**values["cluster"], "kind": flags["cluster"]}  # the file's batch options stay
+    values.update({k: v for k, v in flags.items() if v is not None})
+    return values
+
+
+def list_names(argv: list[str] | None = None, prog: str = f"{PROG} list") -> int:
+    """``bag-of-baselines list``: registered baselines and tasks (with --plugin's), one line each."""
+    parser = _Parser(prog=prog, description="List registered baselines and tasks, one line each.")
+    _add_config_and_plugins(parser)
+    return _list(parser.parse_args(argv), prog)
+
+
+def _list(args: argparse.Namespace, prog: str) -> int:
+    from suite.grid import ConfigError, build_config
+    from tasks.registry import UnknownNameError
+
+    try:
+        build_config({"plugins": _values(args).get("plugins")})
+    except (ConfigError, UnknownNameError, ValueError) as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 2
+    from baselines import BASELINES
+    from tasks import TASKS, make_task
+
+    print("baselines:")
+    for name in BASELINES.names():
+        doc = (BASELINES.get(name).__doc__ or "").strip().splitlines()
+        print(f"  {name:32s} {doc[0] if doc else ''}")
+    print("tasks:")
+    for name in TASKS.names():
+        try:
+            task = make_task(name)
+            objectives = ", ".join(task.objective_names)
+            fidelity = f"; fidelity {task.fidelity.name}" if task.fidelity else ""
+            print(f"  {name:32s} {objectives}{fidelity}")
+        except (OSError, ValueError, RuntimeError, ImportError) as error:  # listed with why it is unavailable
+            print(f"  {name:32s} (unavailable: {error})")
+    return 0
+
+
+def run(argv: list[str] | None = None, prog: str = f"{PROG} run") -> int:
+    """``bag-of-baselines run`` (and ``python run_suite.py``): run the suite's grid on a Dask cluster."""
+    args = _run_parser(prog).parse_args(argv)
+    if args.list:
+        return _list(args, prog)
+    from suite.grid import ConfigError, build_config
+    from tasks.registry import UnknownNameError
+
+    try:
+        config = build_config(_values(args))
+    except (ConfigError, UnknownNameError, ValueError) as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        return _run(config, plot=not args.no_plot, progress=not args.quiet, fresh=args.fresh)
+    except ValueError as error:  # an unreachable scheduler, a batch option dask-jobqueue refuses
+        print(f"{prog}: error: {str(error).strip().splitlines()[0]}", file=sys.stderr)
+        return 2
+
+
+def _start_log(experiment: Path) -> logging.Handler:
+    """The suite's short log (plan, resumes, failures) in the experiment folder, appended per invocation."""
+    experiment.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(experiment / "suite.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("suite")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    return handler
+
+
+def _run(config: Any, plot: bool, progress: bool, fresh: bool) -> int:
+    from suite.cluster import open_client
+    from suite.dispatch import run_grid
+
+    specs = config.runs()
+    experiment = config.results / config.experiment
+    print(f"{len(specs)} runs: {len(config.baselines)} baselines x {len(config.tasks)} tasks x "
+          f"{len(config.seeds)} seeds -> {experiment}")
+    log = _start_log(experiment)
+    print(f"log: {log.baseFilename}")
+    try:
+        with open_client(config.cluster, config.scheduler, config.dask_workers, config.tls) as client:
+            print(f"Dask scheduler: {client.scheduler.address}  dashboard: {client.dashboard_link}")
+            outcomes = run_grid(client, specs, config.results, config.plugins, progress=progress, fresh=fresh)
+    finally:
+        logging.getLogger("suite").removeHandler(log)
+        log.close()
+    skipped = sum(o.state == "skipped" for o in outcomes)
+    resumed = sum(o.state == "resumed" and o.error is None for o in outcomes)
+    if skipped or resumed:
+        print(f"{skipped} runs were already complete (skipped), {resumed} partial runs resumed")
+    done = [o for o in outcomes if o.error is None]
+    failed = [o for o in outcomes if o.error is not None]
+    for outcome in done:
+        print(f"  {outcome.folder}")
+    print(f"{len(done)} runs complete in {experiment}")
+    if failed:
+        print(f"{len(failed)} runs failed:", file=sys.stderr)
+        for outcome in failed:
+            print(f"  {outcome.spec.task} / {outcome.spec.baseline} / seed {outcome.spec.seed}: {outcome.error}",
+                  file=sys.stderr)
+    if plot and done:
+        from analysis import plot_experiment
+
+        try:
+            figure = plot_experiment(experiment, experiment / "figures")
+            print(f"hypervolume over time: {figure}")
+        except ValueError as error:  # the runs are done and kept; only the figure could not be drawn
+            print(f"warning: no hypervolume figure: {error}", file=sys.stderr)
+    return 1 if failed else 0
