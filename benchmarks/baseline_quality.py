@@ -36,7 +36,8 @@ from analysis.indicators import hypervolume, hypervolume_over_time
 from baselines import BASELINES
 from baselines._optuna import suggest_config, to_distributions
 from baselines.parego import make_smac
-from suite.runner import Budget, evaluation_seed, simulate
+from suite.loops import evaluation_seed, simulate
+from suite.spec import Budget
 from tasks import TASKS, make_task
 from tasks.base import Fidelity, Task
 

@@ -36,8 +36,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # one torch thread per worker: th
 from distributed import Client  # noqa: E402
 
 from baselines.base import Baseline  # noqa: E402
-from suite.dispatch import DaskEvaluator, _cached_task, local_cluster, run_grid  # noqa: E402
-from suite.runner import Budget, RunSpec, execute, run_wall  # noqa: E402
+from suite.dispatch import local_cluster, run_grid  # noqa: E402
+from suite.evaluators import DaskEvaluator, cached_task  # noqa: E402
+from suite.lifecycle import execute  # noqa: E402
+from suite.loops import run_wall  # noqa: E402
+from suite.spec import Budget, RunSpec  # noqa: E402
 from tasks import make_task  # noqa: E402
 from tasks.base import Result, Trial, to_python  # noqa: E402
 
@@ -57,7 +60,7 @@ class SameConfiguration(Baseline):
 
 def _warm(task_name: str) -> None:
     """One evaluation on each worker first: data loading and torch's first-call costs are not measured."""
-    task = _cached_task(task_name)
+    task = cached_task(task_name)
     trial = SameConfiguration(task.space, task.objectives, task.fidelity, 0).ask()
     task.evaluate(trial.config, trial.fidelity, 0)
 

@@ -19,7 +19,8 @@ from scipy.stats import mannwhitneyu
 
 from analysis.indicators import hypervolume
 from baselines.parego import ParEGO
-from suite.runner import Budget, simulate
+from suite.loops import simulate
+from suite.spec import Budget
 from tasks import make_task
 from tasks.base import Task
 

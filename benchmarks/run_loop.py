@@ -12,7 +12,8 @@ import argparse
 import time
 
 from baselines.random_search import RandomSearch
-from suite.runner import Budget, simulate
+from suite.loops import simulate
+from suite.spec import Budget
 from tasks import make_task
 from tasks.tabular import TABULAR_SOURCES
 

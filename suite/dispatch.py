@@ -12,25 +12,21 @@ folder keeps every row written before the failure, with status "running" in its 
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import shutil
-import time
-import uuid
-import weakref
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from distributed import Client, LocalCluster, get_worker
+from distributed import Client, LocalCluster
 from tqdm import tqdm
 
-from suite.results import METADATA, PARQUET, ROWS, ResultsError, read_metadata, run_folder
-from suite.runner import Evaluator, RunSpec, evaluate_safely, execute, run_state
-from tasks import make_task
-from tasks.base import Result, Task, Trial
+from suite.evaluators import DaskEvaluator, cached_task
+from suite.lifecycle import execute, run_state
+from suite.results_format import METADATA, PARQUET, ROWS, ResultsError, read_metadata, run_folder
+from suite.spec import RunSpec
 from tasks.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -50,59 +46,6 @@ def _execute_with_plugins(spec: RunSpec, root: str, plugins: tuple[str, ...]) ->
     for module in plugins:
         Registry.load_module(module)
     return str(execute(spec, Path(root)))
-
-
-#: the event a worker sends when it begins an evaluation (an evaluation's timeout counts from then)
-START_TOPIC = "bag-of-baselines-evaluation-started"
-#: client-side perf_counter() at which each evaluation (by Dask key) was reported started
-_STARTED: dict[str, float] = {}
-
-
-def _on_start(event: tuple[float, Any]) -> None:
-    _STARTED[str(event[1])] = time.perf_counter()
-
-
-@functools.lru_cache(maxsize=None)
-def _cached_task(name: str) -> Task:
-    return make_task(name)
-
-
-def _evaluate_on_worker(task_name: str, plugins: tuple[str, ...], trial: Trial, seed: int) -> Result:
-    worker = get_worker()
-    worker.log_event(START_TOPIC, worker.get_current_task())
-    for module in plugins:
-        Registry.load_module(module)
-    # the task is built once per worker process, from its name: a live task's data never travels
-    return evaluate_safely(_cached_task(task_name), trial, seed)
-
-
-class DaskEvaluator(Evaluator):
-    """Each evaluation of a wall-clock run is one Dask task that holds ``resources`` (e.g. GPU=1) on its
-    worker; a worker that dies mid-evaluation makes Dask run the task again elsewhere."""
-
-    def __init__(self, client: Client, task_name: str, plugins: tuple[str, ...] = (),
-                 resources: dict[str, float] | None = None) -> None:
-        client.subscribe_topic(START_TOPIC, _on_start)
-        self._executor = client.get_executor(pure=False, resources=resources or None)
-        self._task_name = task_name
-        self._plugins = plugins
-        # weak: a future the run loop has dropped releases its Dask future, so workers free its result
-        self._keys: weakref.WeakKeyDictionary[Future[Result], str] = weakref.WeakKeyDictionary()
-        self._all_keys: list[str] = []
-
-    def submit(self, trial: Trial, seed: int) -> Future[Result]:
-        key = f"evaluate-{self._task_name}-{uuid.uuid4().hex}"
-        future = self._executor.submit(_evaluate_on_worker, self._task_name, self._plugins, trial, seed, key=key)
-        self._keys[future] = key
-        self._all_keys.append(key)
-        return future
-
-    def started(self, future: Future[Result]) -> float | None:
-        return _STARTED.get(self._keys[future])
-
-    def close(self) -> None:
-        for key in self._all_keys:
-            _STARTED.pop(key, None)
 
 
 def _execute_live(spec: RunSpec, root: Path, client: Client, plugins: tuple[str, ...]) -> str:
@@ -157,13 +100,11 @@ def run_grid(
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
     outcomes: list[RunOutcome | None] = [None] * len(specs)
-    clocks: dict[str, str] = {}
     to_run: list[tuple[int, str, str]] = []  # (index, clock, state)
     for i, spec in enumerate(specs):
         try:
-            state, n_rows = run_state(spec, root)
-            if spec.task not in clocks:
-                clocks[spec.task] = make_task(spec.task).clock
+            task = cached_task(spec.task)
+            state, n_rows = run_state(spec, root, task)
         except (ResultsError, OSError, ValueError, RuntimeError, ImportError) as error:
             outcomes[i] = RunOutcome(spec, None, f"skipped: {error}")
             log.error("skipped %s: %s", folders[i], error)
@@ -173,7 +114,7 @@ def run_grid(
             continue
         if state == "partial":
             log.info("resuming %s after %d recorded rows", folders[i], n_rows)
-        to_run.append((i, clocks[spec.task], "resumed" if state == "partial" else "new"))
+        to_run.append((i, task.clock, "resumed" if state == "partial" else "new"))
     live = [(i, state) for i, clock, state in to_run if clock == "wall"]
     log.info("%d runs: %d complete, %d to resume, %d new, %d unusable", len(specs),
              sum(o is not None and o.state == "skipped" for o in outcomes),

@@ -14,7 +14,7 @@ import yaml
 
 from baselines import BASELINES
 from suite.cluster import ClusterConfig, TLSConfig, parse_cluster, parse_tls
-from suite.runner import Budget, RunSpec
+from suite.spec import Budget, RunSpec
 from tasks import TASKS
 from tasks.registry import Registry
 

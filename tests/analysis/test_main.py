@@ -60,7 +60,8 @@ def test_a_missing_tabular_data_folder_is_an_error_not_a_silent_loss_of_regret(
 
 def test_baselines_that_ran_on_different_tasks_are_analysed_without_ranks(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from suite.runner import Budget, RunSpec, execute
+    from suite.lifecycle import execute
+    from suite.spec import Budget, RunSpec
 
     # three baselines, no task with all of them: the ranks have nothing to compare
     for task, baseline in [("fcnet-naval", "random_search"), ("fcnet-naval", "nsga2"),

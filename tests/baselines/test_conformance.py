@@ -12,7 +12,8 @@ import math
 import pytest
 
 from baselines import BASELINES, Baseline
-from suite.runner import Budget, evaluation_seed, simulate
+from suite.loops import evaluation_seed, simulate
+from suite.spec import Budget
 from tasks import make_task
 from tasks.base import Fidelity, Result, Task, Trial
 from toy_tasks import FidelityTabularTask, ToyTask

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from baselines import BASELINES
-from suite.runner import Budget, RunSpec, execute
+from suite.lifecycle import execute
+from suite.spec import Budget, RunSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "my_baseline.py"

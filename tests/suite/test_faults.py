@@ -19,8 +19,10 @@ from cluster_toy_task import ToyLiveTask
 from dask_processes import ROOT, dask_processes, environment
 
 from baselines.base import Baseline
-from suite.results import read_run
-from suite.runner import Budget, RunSpec, execute, run_wall
+from suite.results_format import read_run
+from suite.lifecycle import execute
+from suite.loops import run_wall
+from suite.spec import Budget, RunSpec
 from tasks.base import Result, Trial
 
 
@@ -155,7 +157,7 @@ def test_the_suite_killed_mid_run_resumes_to_the_results_of_an_uninterrupted_run
 def test_a_worker_killed_during_a_live_evaluation_loses_and_duplicates_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from suite.dispatch import DaskEvaluator
+    from suite.evaluators import DaskEvaluator
 
     monkeypatch.setenv("BOB_TOY_HANG_S", "2")  # a long evaluation to kill a worker in the middle of
     behaviours = ["hang", "ok", "ok", "ok", "ok", "ok"]

@@ -7,13 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from suite.results import ResultsError, RunWriter, read_run
+from suite.metadata import RunMetadata
+from suite.results_format import ResultsError, make_row, read_run
+from suite.spec import Budget, RunSpec
+from suite.writer import RunWriter
 from tasks.base import Result, Trial
-from suite.results import make_row
+
+TASK = {"name": "t", "version": "1", "clock": "simulated", "data_hash": "abc"}
 
 
 def _writer(folder: Path) -> RunWriter:
-    return RunWriter(folder, {"baseline": {"name": "b", "options": {}}, "seed": 0})
+    return RunWriter(folder, RunMetadata.new(RunSpec("b", "t", 0, Budget(evaluations=3)), TASK, {}))
 
 
 def _row(i: int) -> dict:
@@ -28,7 +32,7 @@ def test_rows_are_on_disk_before_the_run_completes(tmp_path: Path) -> None:
     # no close(): as after a crash, the rows written so far are readable
     metadata, rows = read_run(tmp_path)
     assert metadata["status"] == "running" and list(rows["trial_id"]) == [0, 1, 2]
-    writer.complete()
+    writer.complete(wall_s=1.0)
     metadata, rows = read_run(tmp_path)
     assert metadata["status"] == "complete" and metadata["n_evaluations"] == 3
     assert json.loads(rows["config"][2]) == {"x": 2}

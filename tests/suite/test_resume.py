@@ -13,8 +13,11 @@ from cluster_toy_task import ToyLiveTask
 
 from baselines import BASELINES
 from baselines.random_search import RandomSearch
-from suite.results import ResultsError, read_run, run_lock
-from suite.runner import Budget, RunSpec, execute, run_state, run_wall
+from suite.lifecycle import execute, run_lock, run_state
+from suite.loops import run_wall
+from suite.results_format import ResultsError, read_run
+from suite.spec import Budget, RunSpec
+from tasks import make_task
 
 SPEC = RunSpec("random_search", "fcnet-naval", 3, Budget(evaluations=60), n_workers=3, experiment="e")
 
@@ -42,7 +45,7 @@ def test_a_partial_tabular_run_resumes_to_the_rows_of_an_uninterrupted_run(
     # run must ask and finish them exactly as the uninterrupted run did
     folder = tmp_path / "e" / "fcnet-naval" / "random_search" / "3"
     _partial_copy(reference, folder, keep)
-    assert run_state(SPEC, tmp_path) == ("partial", keep)
+    assert run_state(SPEC, tmp_path, make_task(SPEC.task)) == ("partial", keep)
     assert execute(SPEC, tmp_path) == folder
     metadata, rows = read_run(folder)
     pd.testing.assert_frame_equal(rows, read_run(reference)[1])
@@ -80,10 +83,10 @@ def test_a_folder_of_another_run_or_format_or_with_a_damaged_row_is_refused(
     metadata = json.loads((folder / "metadata.json").read_text())
     (folder / "metadata.json").write_text(json.dumps({**metadata, "format_version": 99}))
     with pytest.raises(ResultsError, match="result format 99"):
-        run_state(SPEC, tmp_path)
+        run_state(SPEC, tmp_path, make_task(SPEC.task))
     # a complete folder of another run is an error too, not a silent skip
     with pytest.raises(ResultsError, match="budget"):
-        run_state(other_budget, reference.parents[3])
+        run_state(other_budget, reference.parents[3], make_task(SPEC.task))
 
 
 def test_a_wall_clock_run_resumes_by_telling_its_recorded_rows(tmp_path: Path, monkeypatch) -> None:

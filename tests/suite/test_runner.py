@@ -10,8 +10,10 @@ import pytest
 from ConfigSpace import ConfigurationSpace, OrdinalHyperparameter
 
 from baselines.base import Baseline
-from suite.results import read_run
-from suite.runner import Budget, RunSpec, execute, simulate
+from suite.results_format import read_run
+from suite.lifecycle import execute
+from suite.loops import simulate
+from suite.spec import Budget, RunSpec
 from tasks.base import Config, Objective, Result, Task, Trial
 
 
@@ -133,8 +135,8 @@ def test_a_run_stopped_by_an_error_records_it_and_keeps_its_rows(tmp_path: Path,
 
 
 def test_a_time_budget_that_the_clock_never_reaches_ends_with_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    import suite.runner
+    import suite.loops
 
-    monkeypatch.setattr(suite.runner, "MAX_STALLED", 50)
+    monkeypatch.setattr(suite.loops, "MAX_STALLED", 50)
     with pytest.raises(RuntimeError, match="clock has not advanced in 50 evaluations"):
         _simulate([3] * 100, Budget(seconds=10.0), workers=1)  # x = 3 always raises: cost 0

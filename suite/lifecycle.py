@@ -1,0 +1,147 @@
+"""A run folder's life: locked by one writer, new / partial / complete, resumed or skipped, never mixed.
+
+Whether a folder holds the run a suite asks for is decided in one place, ``check_same_run``, for
+partial and complete folders alike, on the run's key (``suite.metadata.RunKey``: baseline and the
+options asked, task name, version and data hash, seed, budget, workers). A folder of another run is
+refused with an error rather than re-run: its rows are results someone made, so only the user may
+discard them (``--fresh``) or keep them apart (another experiment name).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import platform
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Iterator, Literal
+
+from baselines import BASELINES, Baseline
+from suite.evaluators import Evaluator
+from suite.loops import ReplayMismatch, run_wall, simulate
+from suite.metadata import RunKey, RunMetadata, load_metadata
+from suite.results_format import LOCK, METADATA, PARQUET, ROWS, ResultsError, Row, iter_rows, run_folder
+from suite.spec import RunSpec
+from suite.writer import RunWriter, recover_rows
+from tasks import make_task
+from tasks.base import Task
+
+log = logging.getLogger(__name__)
+
+State = Literal["new", "partial", "complete"]
+
+
+@contextlib.contextmanager
+def run_lock(folder: Path, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the run folder's lock: one writer per run, whichever process or machine runs it.
+
+    flock is released by the kernel when its holder dies (SIGKILL included), so a run re-executed
+    after a lost worker waits only for a writer that is still alive. ``on_wait`` is told once, with
+    the holder's pid, when the lock is busy.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "a+", encoding="utf-8") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            file.seek(0)
+            if on_wait is not None:
+                on_wait(file.read().strip() or "unknown")
+            fcntl.flock(file, fcntl.LOCK_EX)
+        except OSError as error:  # e.g. an NFS mount without lock support
+            raise ResultsError(f"cannot lock {folder / LOCK} ({error}): put the results on a file system with "
+                               "flock (a local disk, NFSv4, Lustre mounted with -o flock)") from None
+        file.seek(0)
+        file.truncate()
+        file.write(f"{platform.node()}:{os.getpid()}\n")
+        file.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
+def make_baseline(name: str, task: Task, seed: int, options: dict[str, Any]) -> Baseline:
+    cls = BASELINES.get(name)
+    try:
+        return cls(task.space, task.objectives, task.fidelity, seed, **options)
+    except TypeError as error:
+        raise ValueError(f"baseline {name!r}: bad options {options}: {error}") from None
+
+
+def check_same_run(folder: Path, found: RunMetadata, spec: RunSpec, task: Task) -> None:
+    """Raise ResultsError when ``folder`` (its metadata ``found``) holds another run than ``spec`` on ``task``."""
+    difference = RunKey.of(spec, task.describe()).difference(found.key())
+    if difference is not None:
+        raise ResultsError(f"{folder}: holds a run with {difference}; "
+                           "use another experiment name or --fresh to start it over")
+
+
+def run_state(spec: RunSpec, root: Path, task: Task) -> tuple[State, int]:
+    """("new" | "partial" | "complete", rows recorded) of a spec's folder; ``task`` is the spec's task.
+    Raises ResultsError for a folder of another format version or another run, or a damaged row."""
+    folder = run_folder(root, spec.experiment, spec.task, spec.baseline, spec.seed)
+    if not (folder / METADATA).exists():
+        return "new", 0
+    metadata = load_metadata(folder)
+    check_same_run(folder, metadata, spec, task)
+    if metadata.status == "complete":
+        if not (folder / PARQUET).exists():
+            raise ResultsError(f"{folder}: metadata says complete but {PARQUET} is missing; use --fresh")
+        return "complete", metadata.n_evaluations or 0
+    # read only: a torn last line is cut off by the run's writer, under the run's lock
+    return "partial", sum(1 for _ in iter_rows(folder / ROWS)) if (folder / ROWS).exists() else 0
+
+
+def execute(spec: RunSpec, root: Path, evaluator: Evaluator | None = None) -> Path:
+    """Run ``spec`` into its folder under ``root`` and return the folder.
+
+    A complete run is skipped, a partial one resumed (see ``suite.loops``). Only one process writes a
+    run at a time (``run_lock``): a second execution waits, then finds the run complete or resumes it.
+    ``evaluator`` runs a wall-clock task's evaluations (``suite.evaluators.DaskEvaluator`` on Dask
+    workers); without it they run on threads here. Raises ResultsError for a folder that holds another run.
+    """
+    folder = run_folder(root, spec.experiment, spec.task, spec.baseline, spec.seed)
+    task = make_task(spec.task)
+    with run_lock(folder, on_wait=lambda holder: log.info("%s: waiting for its writer %s", folder, holder)):
+        if run_state(spec, root, task)[0] == "complete":
+            return folder
+        return _execute_locked(spec, folder, task, evaluator)
+
+
+def _execute_locked(spec: RunSpec, folder: Path, task: Task, evaluator: Evaluator | None) -> Path:
+    baseline = make_baseline(spec.baseline, task, spec.seed, spec.options)
+    metadata = RunMetadata.new(spec, task.describe(), baseline.options())
+    rows: list[Row] = []
+    if (folder / METADATA).exists():  # a partial run of this spec: run_state has checked it
+        previous = load_metadata(folder)
+        rows = recover_rows(folder / ROWS)
+        (folder / PARQUET).unlink(missing_ok=True)  # a crash after compaction, before "complete"
+        previous.resumed.append({"at": metadata.started, "rows": len(rows)})
+        previous.error = None
+        metadata = previous
+        log.info("%s: resuming after %d recorded rows", folder, len(rows))
+    writer = RunWriter(folder, metadata, n_rows=len(rows))
+    started = time.perf_counter()
+    try:
+        if task.clock == "simulated":
+            try:
+                simulate(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append, replay=rows)
+            except ReplayMismatch as mismatch:
+                # nothing new was written: start over with a fresh baseline (tabular runs are cheap)
+                log.warning("%s: cannot resume exactly (%s); starting the run over", folder, mismatch)
+                writer.discard_rows()
+                writer.metadata.resumed[-1]["restarted"] = str(mismatch)
+                baseline = make_baseline(spec.baseline, task, spec.seed, spec.options)
+                simulate(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append)
+        else:
+            run_wall(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append, evaluator=evaluator,
+                     eval_timeout_s=spec.eval_timeout_s, replay=rows)
+    except BaseException:
+        writer.fail(traceback.format_exc(limit=5))
+        raise
+    writer.complete(wall_s=time.perf_counter() - started)
+    return folder

