@@ -1,6 +1,7 @@
 """Joint architecture + hyperparameter tasks, found by name in ``TASKS`` (name -> factory).
 
-Tabular tasks replay published tables; live tasks (added by their own modules) train for real.
+Table tasks replay tables (published ones, the measured ``cnn-digits-mf``, NB201 device joins users bring:
+``tasks.tables``); live tasks train for real (``tasks.live``).
 Outside packages add tasks through the ``bag_of_baselines.tasks`` entry-point group.
 """
 
@@ -10,15 +11,23 @@ from typing import Callable
 
 from tasks.base import Config, Fidelity, Objective, Result, Task, Trial
 from tasks.registry import Registry
-from tasks.device_tables import register_device_tasks
 from tasks.live import register_live_tasks
-from tasks.tabular import TABULAR_SOURCES, make_tabular_task
+from tasks.tables.recipes import shipped_recipes
+from tasks.tables.recipes.devices import register_device_tasks
 
 TASKS: Registry[Callable[[], Task]] = Registry("task", entry_point_group="bag_of_baselines.tasks")
 register_task = TASKS.register
 
-for _name in TABULAR_SOURCES:
-    TASKS.add(_name, lambda name=_name: make_tabular_task(name))
+
+def _shipped_task(name: str) -> Task:
+    # imported here so that ``python -m tasks.tables.reference`` finds its module not yet imported
+    from tasks.tables.reference import shipped_task
+
+    return shipped_task(name)
+
+
+for _name in shipped_recipes():
+    TASKS.add(_name, lambda name=_name: _shipped_task(name))
 register_live_tasks(TASKS.add)
 register_device_tasks(TASKS.add)
 

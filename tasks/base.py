@@ -86,6 +86,25 @@ class Result:
         return cls(objectives={}, cost_s=cost_s, info={"reason": reason}, status=status)
 
 
+@dataclass(frozen=True)
+class ReferenceRecord:
+    """What a task's results are measured against, fixed per task and versioned: it never depends on a run.
+
+    ``objectives`` carry the normalisation bounds, ``reference_point`` is in normalised space and ``front``
+    (points x objectives, raw units) is the front hypervolume regret is taken to. ``front_kind`` names it
+    plainly: ``"true"`` where every configuration is known (a table), ``"best-known"`` where the front comes
+    from a sample (a surrogate). ``data_sha256`` identifies the data the record was computed from.
+    """
+
+    task: str
+    version: str
+    data_sha256: str
+    objectives: tuple[Objective, ...]
+    reference_point: tuple[float, ...]
+    front: tuple[tuple[float, ...], ...]
+    front_kind: Literal["true", "best-known"] = "true"
+
+
 def to_python(config: Mapping[str, Any]) -> Config:
     """Plain Python scalars (ConfigSpace hands out numpy scalars), sorted by name for stable hashing."""
     return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in sorted(dict(config).items())}
@@ -137,9 +156,14 @@ class Task(ABC):
 
     def normalise(self, values: np.ndarray) -> np.ndarray:
         """Objective values (n, m) scaled by the task's fixed bounds, so each bound pair maps to 0 and 1."""
-        lower = np.array([o.lower for o in self.objectives])
-        upper = np.array([o.upper for o in self.objectives])
-        return (np.asarray(values, dtype=float) - lower) / (upper - lower)
+        import moocore  # this method is the task module's only use of it
+
+        lower = np.array([o.lower for o in self.objectives], dtype=float)
+        upper = np.array([o.upper for o in self.objectives], dtype=float)
+        values = np.asarray(values, dtype=float)
+        # moocore takes rows of points; a single point (m,) keeps its shape
+        return moocore.normalise(values.reshape(-1, len(lower)), to_range=(0.0, 1.0), lower=lower,
+                                 upper=upper).reshape(values.shape)
 
     def data_hash(self) -> str:
         """A hash of the data the task reads (a table, a data set); empty when there is none."""

