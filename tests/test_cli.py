@@ -1,4 +1,4 @@
-"""run_suite.py as a user meets it: one clear error line for bad input, --list, a real small suite."""
+"""The command line as a user meets it: one clear error line for bad input, listing, a real small suite."""
 
 from __future__ import annotations
 
@@ -66,3 +66,73 @@ def test_small_suite_from_a_config_file_writes_run_folders(tmp_path: Path) -> No
     for folder in folders:
         assert (folder / "evaluations.parquet").exists()
         assert str(folder) in done.stdout
+
+
+# bag-of-baselines, the console script over every tool (suite/cli.py); run_suite.py above is its `run`
+BOB = Path(sys.executable).with_name("bag-of-baselines")
+
+
+def _bob(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BOB), *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_help_and_bad_arguments_import_no_tool() -> None:
+    """--help and an argument error answer before any tool (torch, Dask, the tables) is imported."""
+    code = ("import sys\nfrom suite.cli import main\nfor argv in (['--help'], ['run', '--budget-evaluations', 'x']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "print('loaded:', sorted(set(sys.modules) & {'numpy', 'pandas', 'torch', 'dask', 'tasks', 'baselines'}))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "loaded: []" in done.stdout, done.stdout + done.stderr
+    for name in ("run", "list", "analyse", "table check", "table write", "table build", "table import-devices"):
+        assert f"\n  {name} " in done.stdout
+    assert "unrecognized arguments: --budget-evaluations x" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "missing command: one of run, list, analyse, table"),
+        (["frobnicate"], "unknown command 'frobnicate'"),
+        (["table"], "'table' needs one of check, write, build, import-devices; got nothing"),
+        (["table", "frobnicate"], "got frobnicate"),
+        (["run", "--budget", "ten"], "argument --budget: invalid int value"),
+        (["list", "--plugin", "no_such_module_xyz"], "cannot import 'no_such_module_xyz'"),
+        (["analyse"], "the following arguments are required: experiment"),
+    ],
+)
+def test_bob_bad_input_gives_one_line_and_exit_2(args: list[str], message: str) -> None:
+    done = _bob(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_tool_that_cannot_be_imported_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from suite.cli import COMMANDS, Command, main
+
+    monkeypatch.setitem(COMMANDS, "table check", Command("tasks.tables.nowhere:main", "moved away"))
+    assert main(["table", "check"]) == 2
+    assert capsys.readouterr().err.strip() == ("bag-of-baselines: error: 'table check' is not available: cannot "
+                                               "import tasks.tables.nowhere (needed by tasks.tables.nowhere) "
+                                               "(see --help)")
+
+
+def test_list_is_run_list() -> None:
+    listed = _bob("list")
+    assert listed.returncode == 0, listed.stderr
+    assert "random_search" in listed.stdout and "fcnet-naval" in listed.stdout
+    assert _bob("run", "--list").stdout == listed.stdout
+
+
+@pytest.mark.parametrize("table", ["check", "write", "build", "import-devices"])
+def test_table_subcommands_reach_their_tool(table: str) -> None:
+    done = _bob("table", table, "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage:")
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    assert _bob("--version").stdout.strip() == f"bag-of-baselines {version('bag-of-baselines')}"
