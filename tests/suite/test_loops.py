@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from ConfigSpace import ConfigurationSpace, OrdinalHyperparameter
 
-from baselines.base import Baseline
+from baselines.base import Baseline, Proposal
 from suite.results_format import read_run
 from suite.lifecycle import execute
 from suite.loops import simulate
@@ -46,10 +47,10 @@ class Scripted(Baseline):
         self._xs = list(xs)
         self.told: list[tuple[int, str]] = []
 
-    def ask(self) -> Trial:
-        return self._new_trial({"x": self._xs.pop(0)})
+    def propose(self, trial_id: int) -> Proposal:
+        return Proposal({"x": self._xs.pop(0)})
 
-    def tell(self, trial: Trial, result: Result) -> None:
+    def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
         self.told.append((trial.id, result.status))
 
 
@@ -120,10 +121,10 @@ def test_a_run_stopped_by_an_error_records_it_and_keeps_its_rows(tmp_path: Path,
     from baselines import BASELINES
 
     class Exploding(BASELINES.get("random_search")):  # type: ignore[misc, valid-type]
-        def ask(self):  # type: ignore[no-untyped-def]
-            if self._next_id == 3:
+        def propose(self, trial_id: int) -> Proposal:
+            if trial_id == 3:
                 raise RuntimeError("the optimiser broke")
-            return super().ask()
+            return super().propose(trial_id)
 
     monkeypatch.setitem(BASELINES._entries, "exploding_for_test", Exploding)  # registered for this test only
     spec = RunSpec("exploding_for_test", "fcnet-naval", 0, Budget(evaluations=10))

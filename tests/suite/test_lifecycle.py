@@ -97,9 +97,9 @@ def test_a_wall_clock_run_resumes_by_telling_its_recorded_rows(tmp_path: Path, m
     told = []
 
     class Recording(RandomSearch):
-        def tell(self, trial, result) -> None:  # type: ignore[no-untyped-def]
+        def observe(self, trial, result, values, replayed) -> None:  # type: ignore[no-untyped-def]
             told.append((trial.id, result.status, result.objectives))
-            super().tell(trial, result)
+            super().observe(trial, result, values, replayed)
 
     resumed: list[dict] = []
     baseline = Recording(task.space, task.objectives, None, 0)
