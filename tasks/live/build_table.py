@@ -1,13 +1,15 @@
 """Measure a multi-fidelity table of the live CNN task: a discrete sub-grid, several seeds, every epoch.
 
 Each (configuration, seed) is one training run of ``epochs`` epochs whose validation and test metrics
-are recorded after every epoch, so epochs are a real fidelity (one run, not one run per budget). The
+are recorded after every epoch, so epochs are a real fidelity (one run, not one run per budget). A run is
+measured by ``tasks.live.measure`` exactly as a live ``CNNTask`` evaluation is. The
 runs go to Dask workers (a ``LocalCluster`` of single-threaded processes, or an existing scheduler);
 finished runs are written to ``<out>/<name>.parquet`` as they arrive, and a re-run skips the (config,
 seed) pairs already there, so an interrupted build resumes. ``<out>/<name>.provenance.json`` records
-the device, meter, versions, date, grid and wall time. The same tool measures a table on a Jetson::
+the device, meter, measurement protocol, versions, date, grid and wall time. The same tool measures a
+table on a Jetson::
 
-    python -m tasks.build_table --name cnn-digits-mf --dataset digits --seeds 0 1 2 --epochs 25 --n-workers 2
+    python -m tasks.live.build_table --name cnn-digits-mf --dataset digits --seeds 0 1 2 --epochs 25 --n-workers 2
 
 The grid is ``--grid name=v1,v2,...`` (repeated) over the live space's parameters, plus ``--fixed
 name=value``. A width of a deeper layer that is neither in the grid nor fixed takes layer 0's width
@@ -30,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+import tabular_data
 from tasks.live.cnn import MAX_LAYERS
 
 #: the grid of the shipped table ``tabular_data/cnn-digits-mf.parquet``
@@ -41,7 +44,6 @@ DEFAULT_GRID: dict[str, list[Any]] = {
     "batch_norm": [False, True],
 }
 DEFAULT_FIXED: dict[str, Any] = {"n_fc_l": 1, "kernel_size": 3, "global_avg_pooling": False, "batch_size": 128}
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def parse_value(text: str) -> Any:
@@ -104,33 +106,28 @@ def evaluate_point(
     dataset: str, data_dir: str | None, config: dict[str, Any], seed: int, epochs: int, meter: str, device: str,
     latency_repeats: int,
 ) -> list[dict[str, Any]]:
-    """One training run on a worker: the metrics after every epoch, then latency and energy of the model."""
+    """One training run on a worker (``tasks.live.measure``): a row per epoch, each with the trained model's
+    size, latency and energy."""
     import numpy as np
-    import torch
 
-    from tasks.live.cnn import Architecture, parameter_count, train
     from tasks.live.data import load_dataset
-    from tasks.live.latency import measure_latency
-    from tasks.live.meters import measure_energy, select_meter
+    from tasks.live.measure import measure
+    from tasks.live.meters import select_meter
 
-    torch.set_num_threads(1)  # one Dask worker process per core
     key = (dataset, data_dir)
     if key not in _DATA_CACHE:
         _DATA_CACHE[key] = load_dataset(dataset, data_dir)
-    data = _DATA_CACHE[key]
-    model, records = train(config, data, epochs, seed, device=device)
-    n_params = parameter_count(Architecture.from_config(config), data.input_shape, data.n_classes)
-    latency = measure_latency(model, data.input_shape, repeats=latency_repeats, device=device)
-    energy = measure_energy(model, data.input_shape, select_meter(meter, device), device=device)
+    measured = measure(config, _DATA_CACHE[key], epochs, seed, select_meter(meter, device), device, latency_repeats)
+    latency, energy = measured.latency, measured.energy
     return [
         {
             "seed": seed, "epoch": r.epoch, "val_error": 1.0 - r.val_accuracy, "test_error": 1.0 - r.test_accuracy,
             "train_loss": r.train_loss if math.isfinite(r.train_loss) else np.nan, "train_time_s": r.train_time_s,
-            "n_params": n_params, "log10_params": math.log10(n_params),
+            "n_params": measured.n_params, "log10_params": math.log10(measured.n_params),
             "latency_ms": latency.median_ms, "latency_q25_ms": latency.q25_ms, "latency_q75_ms": latency.q75_ms,
             "energy_mj": energy.mj, "meter": energy.meter, "energy_reason": energy.reason,
         }
-        for r in records
+        for r in measured.records
     ]
 
 
@@ -173,9 +170,11 @@ def _write_atomic(path: Path, write: Any) -> None:
 
 
 def _check_same_measurement(table_path: Path, previous: dict[str, Any], provenance: dict[str, Any]) -> None:
-    """A resume must measure as the build it continues did: never CPU and GPU latencies in one table."""
+    """A resume must measure as the build it continues did: never CPU and GPU latencies, nor two
+    measurement protocols, in one table. A key the previous build did not record is not compared (the
+    shipped table predates ``protocol``, and was measured by the protocol ``measure`` has now)."""
     device_keys = ("torch_device", "cpu", "gpu", "board")
-    for key in ("dataset", "data_sha256", "meter", "latency_repeats", "device"):
+    for key in ("dataset", "data_sha256", "meter", "latency_repeats", "protocol", "device"):
         if key not in previous:
             continue
         old, new = previous[key], provenance[key]
@@ -198,6 +197,7 @@ def build(
     from dask.distributed import Client, LocalCluster, as_completed
 
     from tasks.live.data import load_dataset
+    from tasks.live.measure import PROTOCOL
     from tasks.live.meters import select_meter
 
     table_path = out / f"{name}.parquet"
@@ -218,9 +218,9 @@ def build(
         "seeds": seeds, "epochs": epochs, "device": _device_description(device), "meter": choice.name,
         "meter_reason": choice.reason, "versions": _versions(), "n_workers": n_workers,
         "started": previous.get("started", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
-        "wall_s": previous.get("wall_s", 0.0), "command": "python -m tasks.build_table " + " ".join(sys.argv[1:]),
+        "wall_s": previous.get("wall_s", 0.0), "command": "python -m tasks.live.build_table " + " ".join(sys.argv[1:]),
         "note": previous.get("note", ""),  # a hand-written remark about the build survives a resume
-        "latency_repeats": latency_repeats,
+        "latency_repeats": latency_repeats, "protocol": PROTOCOL,
     }
     _check_same_measurement(table_path, previous, provenance)
     parts = [] if done.empty else [done]
@@ -260,7 +260,7 @@ def build(
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def _main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Measure a multi-fidelity table of the live CNN task with Dask.")
     parser.add_argument("--name", default="cnn-digits-mf", help="table name (file stem under --out)")
     parser.add_argument("--dataset", default="digits", choices=["digits", "fashion-mnist", "flowers17"])
@@ -275,7 +275,7 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meter", default="auto", choices=["auto", "nvml", "ina3221", "rapl", "none"])
     parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1")
     parser.add_argument("--latency-repeats", type=int, default=50)
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "tabular_data")
+    parser.add_argument("--out", type=Path, default=tabular_data.FOLDER)
     args = parser.parse_args(argv)
     try:
         grid = parse_assignments(args.grid, multiple=True) if args.grid else dict(DEFAULT_GRID)
@@ -289,4 +289,4 @@ def _main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(_main())
+    raise SystemExit(main())

@@ -5,7 +5,8 @@ Objectives (all minimised): ``error`` = 1 - validation accuracy, ``log10_params`
 only, ``energy_mj`` per inference from a real meter. The plain tasks still measure energy where a meter
 exists and record it in ``Result.info`` (``energy_mj``, ``meter``), or record why not in
 ``info["missing"]``; an ``-energy`` task refuses to be built where no meter exists, because the run loop
-would count every evaluation as failed.
+would count every evaluation as failed. How each value is measured is ``tasks.live.measure``, which the
+table builder uses too.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from typing import Any
 import torch
 
 from tasks.base import Config, Fidelity, Objective, Result, Task
-from tasks.live.cnn import EPOCHS, Architecture, cnn_space, log10_parameter_bounds, parameter_count, train
+from tasks.live.cnn import EPOCHS, cnn_space, log10_parameter_bounds
 from tasks.live.data import SHAPES, Dataset, load_dataset
-from tasks.live.latency import measure_latency
-from tasks.live.meters import measure_energy, select_meter
+from tasks.live.measure import measure
+from tasks.live.meters import select_meter
 
 #: fixed latency normalisation range (ms, batch 1) per data set: the largest networks of the space take
 #: hundreds of ms on one CPU thread at 28x28; the range is part of the task, never fitted to a run
@@ -42,13 +43,13 @@ class CNNTask(Task):
         device: torch device for training and measurement (``cpu``, ``cuda``).
         meter: energy meter, ``auto`` or one of ``nvml``, ``ina3221``, ``rapl``, ``none``.
         energy_objective: make energy an objective (needs a meter; raises ValueError without one).
-        latency_batch_size: examples per timed forward pass.
-        latency_repeats: timed passes (after 10 warm-up passes).
+        latency_repeats: timed batch-1 passes (after 10 warm-up passes).
         sys_root: sysfs mount point where the meters are looked for.
     """
 
     clock = "wall"
-    version = "1"
+    #: 2: training on one torch thread and batch-1 latency always (``tasks.live.measure``)
+    version = "2"
 
     def __init__(
         self,
@@ -57,7 +58,6 @@ class CNNTask(Task):
         device: str = "cpu",
         meter: str = "auto",
         energy_objective: bool = False,
-        latency_batch_size: int = 1,
         latency_repeats: int = 50,
         sys_root: str | Path = "/sys",
     ) -> None:
@@ -69,7 +69,6 @@ class CNNTask(Task):
         self.fidelity = Fidelity("epochs", *EPOCHS)
         self._data_dir = data_dir
         self._device = torch.device(device)
-        self._latency_batch = latency_batch_size
         self._latency_repeats = latency_repeats
         self._meter = select_meter(meter, self._device, sys_root)
         input_shape, n_classes = SHAPES[dataset]
@@ -87,8 +86,6 @@ class CNNTask(Task):
         self.objectives = tuple(objectives)
         self.reference_point = (REFERENCE_POINT,) * len(self.objectives)
         self._data_lock = threading.Lock()
-        # a meter integrates over a window: two evaluations metered at once would each see both
-        self._meter_lock = threading.Lock()
 
     @functools.cached_property
     def data(self) -> Dataset:
@@ -103,20 +100,14 @@ class CNNTask(Task):
         if epochs != fidelity and fidelity is not None:
             raise ValueError(f"task {self.name!r}: epochs must be a whole number, got {fidelity}")
         started = time.perf_counter()
-        data = self.data
-        model, records = train(config, data, epochs, seed, device=self._device)
-        last = records[-1]
-        n_params = parameter_count(Architecture.from_config(config), data.input_shape, data.n_classes)
-        latency = measure_latency(model, data.input_shape, self._latency_batch, repeats=self._latency_repeats,
-                                  device=self._device)
-        with self._meter_lock:
-            energy = measure_energy(model, data.input_shape, self._meter, self._latency_batch, device=self._device)
-        objectives = {"error": 1.0 - last.val_accuracy, "log10_params": math.log10(n_params),
+        measured = measure(config, self.data, epochs, seed, self._meter, self._device, self._latency_repeats)
+        last, latency, energy = measured.last, measured.latency, measured.energy
+        objectives = {"error": 1.0 - last.val_accuracy, "log10_params": math.log10(measured.n_params),
                       "latency_ms": latency.median_ms}
         info: dict[str, Any] = {
             "val_accuracy": last.val_accuracy, "test_accuracy": last.test_accuracy, "train_time_s": last.train_time_s,
-            "epochs": epochs, "n_params": n_params, "latency_q25_ms": latency.q25_ms, "latency_q75_ms": latency.q75_ms,
-            "device": str(self._device), "meter": energy.meter,
+            "train_loss": last.train_loss if math.isfinite(last.train_loss) else None, "epochs": epochs, "n_params": measured.n_params, "latency_q25_ms": latency.q25_ms,
+            "latency_q75_ms": latency.q75_ms, "device": str(self._device), "meter": energy.meter,
             "energy_mj": energy.mj if math.isfinite(energy.mj) else None,
         }
         if math.isfinite(energy.mj):

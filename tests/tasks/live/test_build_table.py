@@ -8,7 +8,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks.build_table import DEFAULT_FIXED, DEFAULT_GRID, _main, build, grid_configs, parse_assignments
+from tasks.live.build_table import (
+    DEFAULT_FIXED,
+    DEFAULT_GRID,
+    _check_same_measurement,
+    build,
+    grid_configs,
+    main,
+    parse_assignments,
+)
+from tasks.live.measure import PROTOCOL
 
 FIXED = {"n_conv_0": 16, "n_fc_l": 1, "n_fc_0": 16, "kernel_size": 3, "lr_init": 0.01, "batch_size": 128,
          "batch_norm": False, "global_avg_pooling": False}
@@ -41,7 +50,7 @@ def test_parse_assignments_types_values() -> None:
 
 
 def test_cli_reports_a_bad_grid_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _main(["--grid", "n_layers=1,2", "--out", str(tmp_path)]) == 2
+    assert main(["--grid", "n_layers=1,2", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip().startswith("error: unknown parameters")
 
 
@@ -65,8 +74,6 @@ def test_build_resumes_and_skips_finished_runs(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_a_resume_that_would_measure_differently_is_refused(tmp_path: Path) -> None:
-    from tasks.build_table import _check_same_measurement
-
     previous = {"dataset": "digits", "meter": "none", "device": {"torch_device": "cpu", "cpu": "A", "system": "x"}}
     same = {**previous, "device": {"torch_device": "cpu", "cpu": "A", "system": "y"}, "latency_repeats": 50}
     _check_same_measurement(tmp_path / "t.parquet", previous, same)  # the OS string may change
@@ -74,3 +81,8 @@ def test_a_resume_that_would_measure_differently_is_refused(tmp_path: Path) -> N
         _check_same_measurement(tmp_path / "t.parquet", previous, {**same, "device": {"torch_device": "cuda:0"}})
     with pytest.raises(ValueError, match="measured with meter none, this build has nvml"):
         _check_same_measurement(tmp_path / "t.parquet", previous, {**same, "meter": "nvml"})
+    # the shipped table's provenance predates the protocol record; it was measured by today's protocol
+    now = {**same, "protocol": PROTOCOL}
+    _check_same_measurement(tmp_path / "t.parquet", previous, now)
+    with pytest.raises(ValueError, match="measured with protocol"):
+        _check_same_measurement(tmp_path / "t.parquet", {**previous, "protocol": {**PROTOCOL, "torch_threads": 4}}, now)
