@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install suite test bench clean
+.PHONY: install suite test bench gpu-check clean
 
 install: $(STAMP)
 
@@ -35,6 +35,11 @@ test: install
 
 bench: install
 	for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
+
+# On a machine with an NVIDIA GPU (and a CUDA build of torch): GPU tests, a live evaluation and a short
+# table build on the GPU; elsewhere one line saying there is no GPU.
+gpu-check: install
+	$(PY) benchmarks/gpu_check.py
 
 clean:
 	rm -rf $(VENV)
