@@ -1,8 +1,8 @@
-"""Reads result folders (format version 1) from the files alone, so results made anywhere can be analysed.
+"""Reads result folders from the files alone, so results made anywhere can be analysed.
 
-Layout: ``<experiment>/<task>/<baseline>/<seed>/metadata.json`` plus ``evaluations.parquet`` (complete run)
-or ``evaluations.jsonl`` (partial run, one JSON object a line). The format is described in docs/results.md;
-this module deliberately has its own small reader instead of importing the runner.
+The format (layout, file names, version, the torn-last-line rule) is ``suite.results_format``, the one
+module the suite writes with; it imports no runner code, Dask or baselines, so neither does analysis.
+docs/results.md describes the files.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.indicators import hypervolume, normalise
+from suite import results_format
+from tabular_data import FOLDER as SHIPPED_FOLDER
 
-FORMAT_VERSION = 1
-#: the folder of shipped true fronts, next to the package in a source checkout
-DEFAULT_TABULAR_DATA = Path(__file__).resolve().parents[1] / "tabular_data"
 #: relative tolerance when comparing bounds written in metadata with the shipped ones
 _BOUND_RTOL = 1e-9
 
@@ -103,41 +102,14 @@ class Run:
 
 
 def read_run(folder: Path) -> Run:
-    """The run in ``folder``; raises ValueError naming the file for an unreadable or foreign folder."""
+    """The run in ``folder``; raises ValueError (``ResultsError``) naming the file for an unreadable or
+    foreign folder."""
     folder = Path(folder)
-    path = folder / "metadata.json"
-    try:
-        metadata = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: cannot read run metadata ({error})") from None
-    if metadata.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{path}: result format {metadata.get('format_version')!r}, this version reads {FORMAT_VERSION}")
+    metadata, rows = results_format.read_run(folder)
     for key in ("task", "baseline", "seed"):
         if key not in metadata:
-            raise ValueError(f"{path}: metadata has no {key!r}")
-    if (folder / "evaluations.parquet").exists():
-        rows = pd.read_parquet(folder / "evaluations.parquet")
-    elif (folder / "evaluations.jsonl").exists():
-        rows = _read_jsonl(folder / "evaluations.jsonl")
-    else:
-        rows = pd.DataFrame()
+            raise results_format.ResultsError(f"{folder / results_format.METADATA}: metadata has no {key!r}")
     return Run(folder, metadata, rows.reset_index(drop=True))
-
-
-def _read_jsonl(path: Path) -> pd.DataFrame:
-    """Rows of a partial run; a torn last line (a crash in the middle of a write) is dropped."""
-    lines = path.read_text(encoding="utf-8").split("\n")
-    records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            if number == len(lines):
-                break
-            raise ValueError(f"{path}: line {number} is not valid JSON") from None
-    return pd.DataFrame.from_records(records)
 
 
 def load_experiment(path: Path | str) -> list[Run]:
@@ -146,7 +118,7 @@ def load_experiment(path: Path | str) -> list[Run]:
     root = Path(path)
     if not root.is_dir():
         raise ValueError(f"results folder {str(root)!r} does not exist; give a folder such as results/<experiment>")
-    runs = [read_run(p.parent) for p in sorted(root.rglob("metadata.json"))]
+    runs = [read_run(p.parent) for p in sorted(root.rglob(results_format.METADATA))]
     if not runs:
         raise ValueError(f"no runs under {str(root)!r}: expected <task>/<baseline>/<seed>/metadata.json below it")
     runs.sort(key=lambda r: (r.task, r.baseline, r.seed))
@@ -175,11 +147,11 @@ class TrueFront:
 
 
 def tabular_data_folder(tabular_data: Path | str | None = None) -> Path:
-    """Where shipped true fronts are looked up: the argument, else $BOB_TABULAR_DATA, else the repository's
-    ``tabular_data/``."""
+    """Where shipped true fronts are looked up: the argument, else $BOB_TABULAR_DATA, else the installed
+    ``tabular_data`` package."""
     given = tabular_data if tabular_data is not None else os.environ.get("BOB_TABULAR_DATA")
     if given is None:
-        return Path(DEFAULT_TABULAR_DATA)
+        return SHIPPED_FOLDER
     if not Path(given).is_dir():  # a typo must not silently drop every regret
         raise ValueError(f"tabular data folder {given} does not exist")
     return Path(given)

@@ -2,14 +2,18 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.hypervolume import hypervolume
-from analysis.io import load_experiment, read_run, true_front
+import tabular_data
+from analysis.indicators import hypervolume
+from analysis.io import load_experiment, read_run, tabular_data_folder, true_front
+from suite.results_format import ResultsError
 
 
 def _copy_run(experiment: Path, tmp_path: Path, task: str = "nb201-cifar10") -> Path:
@@ -91,3 +95,27 @@ def test_load_experiment_refuses_bad_folders(experiment: Path, tmp_path: Path) -
     (folder / "metadata.json").write_text(json.dumps({**metadata, "format_version": 7}))
     with pytest.raises(ValueError, match="result format 7"):
         load_experiment(tmp_path / "copy")
+
+
+def test_analysis_reads_results_without_importing_runner_code() -> None:
+    # analysis runs on a laptop from result files alone: the run loop, Dask and the baselines stay out
+    code = ("import sys, analysis.io; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('distributed', 'dask', 'baselines', 'ConfigSpace') or m in ('suite.loops', 'suite.lifecycle', "
+            "'suite.evaluators', 'suite.dispatch', 'suite.writer')))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
+
+
+def test_shipped_fronts_are_found_in_the_installed_package_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BOB_TABULAR_DATA", raising=False)
+    assert tabular_data_folder() == tabular_data.FOLDER and (tabular_data.FOLDER / "nb201-cifar10.json").is_file()
+
+
+def test_the_reader_is_the_suites_own_damaged_middle_line_included(experiment: Path, tmp_path: Path) -> None:
+    folder = _copy_run(experiment, tmp_path)
+    records = pd.read_parquet(folder / "evaluations.parquet").head(3).to_dict("records")
+    lines = [json.dumps(record) for record in records]
+    (folder / "evaluations.jsonl").write_text("\n".join([lines[0], lines[1][:15], lines[2]]) + "\n")
+    (folder / "evaluations.parquet").unlink()
+    with pytest.raises(ResultsError, match="line 2 is damaged"):
+        read_run(folder)

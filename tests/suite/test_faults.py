@@ -12,13 +12,14 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client
 from cluster_toy_task import ToyLiveTask
 from dask_processes import ROOT, dask_processes, environment
 
-from baselines.base import Baseline
+from baselines.base import Baseline, Proposal
 from suite.results_format import read_run
 from suite.lifecycle import execute
 from suite.loops import run_wall
@@ -34,10 +35,10 @@ class Scripted(Baseline):
         super().__init__(task.space, task.objectives, None, seed=0)
         self._behaviours = list(behaviours)
 
-    def ask(self) -> Trial:
-        return self._new_trial({"behaviour": self._behaviours.pop(0), "x": 0.25})
+    def propose(self, trial_id: int) -> Proposal:
+        return Proposal({"behaviour": self._behaviours.pop(0), "x": 0.25})
 
-    def tell(self, trial: Trial, result: Result) -> None:
+    def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
         pass
 
 

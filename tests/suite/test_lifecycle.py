@@ -1,8 +1,10 @@
-"""Resume: a partial run continues to the rows of an uninterrupted run; foreign folders are refused."""
+"""The run folder's life: a partial run resumes to the rows of an uninterrupted run; a folder of another
+run, complete or partial, is refused; one writer at a time."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -87,6 +89,39 @@ def test_a_folder_of_another_run_or_format_or_with_a_damaged_row_is_refused(
     # a complete folder of another run is an error too, not a silent skip
     with pytest.raises(ResultsError, match="budget"):
         run_state(other_budget, reference.parents[3], make_task(SPEC.task))
+
+
+@pytest.mark.parametrize("status", ["complete", "partial"])
+@pytest.mark.parametrize(("key", "change", "named"), [
+    ("version", "0-older", "task version"),
+    ("data_hash", "0" * 64, "data hash"),
+])
+def test_a_folder_made_with_another_task_version_or_data_is_refused_whether_complete_or_partial(
+    reference: Path, tmp_path: Path, status: str, key: str, change: str, named: str,
+) -> None:
+    # refused, not re-run: its rows are results made with other data, only the user may discard them
+    folder = tmp_path / "e" / "fcnet-naval" / "random_search" / "3"
+    if status == "complete":
+        shutil.copytree(reference, folder)
+    else:
+        _partial_copy(reference, folder, 10)
+    metadata = json.loads((folder / "metadata.json").read_text())
+    metadata["task"][key] = change
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != ".lock"}
+    with pytest.raises(ResultsError, match=f"holds a run with {named} '{change}', this suite asks"):
+        run_state(SPEC, tmp_path, make_task(SPEC.task))
+    with pytest.raises(ResultsError, match=f"{named} '{change}'"):
+        execute(SPEC, tmp_path)
+    after = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != ".lock"}
+    assert after == before  # nothing written: not resumed, not restarted
+
+
+def test_a_complete_folder_of_the_same_run_is_skipped_and_a_partial_one_resumed(reference: Path) -> None:
+    task = make_task(SPEC.task)
+    assert run_state(SPEC, reference.parents[3], task) == ("complete", 60)
+    other_seed = RunSpec("random_search", "fcnet-naval", 4, SPEC.budget, n_workers=3, experiment="e")
+    assert run_state(other_seed, reference.parents[3], task) == ("new", 0)
 
 
 def test_a_wall_clock_run_resumes_by_telling_its_recorded_rows(tmp_path: Path, monkeypatch) -> None:
