@@ -187,9 +187,10 @@ def _check_same_measurement(table_path: Path, previous: dict[str, Any], provenan
 def build(
     name: str, dataset: str, grid: dict[str, list[Any]], fixed: dict[str, Any], seeds: list[int], epochs: int,
     out: Path, n_workers: int = 2, scheduler: str | None = None, meter: str = "auto", device: str = "cpu",
-    data_dir: str | None = None, latency_repeats: int = 50,
+    data_dir: str | None = None, latency_repeats: int = 50, command: str = "",
 ) -> pd.DataFrame:
-    """Build (or resume) the table ``out/<name>.parquet``; returns it."""
+    """Build (or resume) the table ``out/<name>.parquet``; returns it. ``command`` is recorded in the
+    provenance as the command line that made it."""
     if epochs < 1 or not seeds or n_workers < 1:
         raise ValueError(f"need epochs >= 1, at least one seed and n_workers >= 1; got {epochs}, {seeds}, {n_workers}")
     configs = grid_configs(grid, fixed)
@@ -211,6 +212,10 @@ def build(
     # seed-major order: a build stopped early still covers every configuration with some seed
     todo = [(config, seed) for seed in seeds for config in configs
             if (*(config[p] for p in grid), seed) not in finished]
+    if not todo and previous.get("status") == "complete":
+        # rewriting the provenance would stamp this machine's versions on a table measured elsewhere
+        print(f"{name}: complete, nothing to do", flush=True)
+        return done
     data = load_dataset(dataset, data_dir)
     choice = select_meter(meter, device)
     provenance = {
@@ -218,7 +223,7 @@ def build(
         "seeds": seeds, "epochs": epochs, "device": _device_description(device), "meter": choice.name,
         "meter_reason": choice.reason, "versions": _versions(), "n_workers": n_workers,
         "started": previous.get("started", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
-        "wall_s": previous.get("wall_s", 0.0), "command": "python -m tasks.live.build_table " + " ".join(sys.argv[1:]),
+        "wall_s": previous.get("wall_s", 0.0), "command": command,
         "note": previous.get("note", ""),  # a hand-written remark about the build survives a resume
         "latency_repeats": latency_repeats, "protocol": PROTOCOL,
     }
@@ -276,12 +281,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1")
     parser.add_argument("--latency-repeats", type=int, default=50)
     parser.add_argument("--out", type=Path, default=tabular_data.FOLDER)
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     try:
         grid = parse_assignments(args.grid, multiple=True) if args.grid else dict(DEFAULT_GRID)
         fixed = parse_assignments(args.fixed, multiple=False) if (args.fixed or args.grid) else dict(DEFAULT_FIXED)
         build(args.name, args.dataset, grid, fixed, args.seeds, args.epochs, args.out, args.n_workers, args.scheduler,
-              args.meter, args.device, args.data_dir, args.latency_repeats)
+              args.meter, args.device, args.data_dir, args.latency_repeats,
+              " ".join(["python -m tasks.live.build_table", *argv]))
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

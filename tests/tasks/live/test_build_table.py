@@ -58,8 +58,13 @@ def test_cli_reports_a_bad_grid_in_one_line(tmp_path: Path, capsys: pytest.Captu
 def test_build_resumes_and_skips_finished_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     grid = {"n_conv_l": [1, 2]}
     fixed = dict(FIXED)
-    first = build("toy", "digits", grid, fixed, [0], 2, tmp_path, n_workers=1, latency_repeats=5)
+    argv = ["--name", "toy", "--grid", "n_conv_l=1,2", *(a for k, v in fixed.items() for a in ("--fixed", f"{k}={v}")),
+            "--seeds", "0", "--epochs", "2", "--n-workers", "1", "--latency-repeats", "5", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    first = pd.read_parquet(tmp_path / "toy.parquet")
     assert len(first) == 2 * 2 and set(first["epoch"]) == {1, 2}
+    command = json.loads((tmp_path / "toy.provenance.json").read_text())["command"]
+    assert command == "python -m tasks.live.build_table " + " ".join(argv)
     second = build("toy", "digits", grid, fixed, [0, 1], 2, tmp_path, n_workers=1, latency_repeats=5)
     assert "2 runs to do" in capsys.readouterr().out.splitlines()[-3]
     table = pd.read_parquet(tmp_path / "toy.parquet")
@@ -69,8 +74,13 @@ def test_build_resumes_and_skips_finished_runs(tmp_path: Path, capsys: pytest.Ca
     provenance = json.loads((tmp_path / "toy.provenance.json").read_text())
     assert provenance["status"] == "complete" and provenance["grid"] == grid and provenance["seeds"] == [0, 1]
     assert provenance["versions"]["torch"] and provenance["device"]["torch_device"] == "cpu"
+    assert provenance["protocol"] == PROTOCOL
     with pytest.raises(ValueError, match="another grid"):
         build("toy", "digits", {"n_conv_l": [1]}, fixed, [0], 2, tmp_path, n_workers=1)
+    # a complete table is left as it is, provenance included
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    build("toy", "digits", grid, fixed, [0, 1], 2, tmp_path, n_workers=1, latency_repeats=5)
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
 
 
 def test_a_resume_that_would_measure_differently_is_refused(tmp_path: Path) -> None:
