@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
 
     task = make_task(args.task)
-    expected = task.normalise(task.table.expected)
+    expected = task.normalise(task.table.expected.reshape(-1, len(task.objectives)))  # rows x fidelity levels
     rng = np.random.default_rng(args.seed)
     points = expected[rng.integers(len(expected), size=args.evaluations)]
     reference_point = np.array(task.reference_point, dtype=float)

