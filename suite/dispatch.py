@@ -23,10 +23,12 @@ from typing import Any, Iterable
 from distributed import Client, LocalCluster
 from tqdm import tqdm
 
-from suite.evaluators import DaskEvaluator, cached_task
+from suite.evaluators import DaskEvaluator
 from suite.lifecycle import execute, run_state
 from suite.results_format import METADATA, PARQUET, ROWS, ResultsError, read_metadata, run_folder
 from suite.spec import RunSpec
+from tasks import make_task
+from tasks.base import Task
 from tasks.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -100,10 +102,13 @@ def run_grid(
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
     outcomes: list[RunOutcome | None] = [None] * len(specs)
+    tasks: dict[str, Task] = {}  # built once per name: its clock, version and data hash decide a run's fate
     to_run: list[tuple[int, str, str]] = []  # (index, clock, state)
     for i, spec in enumerate(specs):
         try:
-            task = cached_task(spec.task)
+            if spec.task not in tasks:
+                tasks[spec.task] = make_task(spec.task)
+            task = tasks[spec.task]
             state, n_rows = run_state(spec, root, task)
         except (ResultsError, OSError, ValueError, RuntimeError, ImportError) as error:
             outcomes[i] = RunOutcome(spec, None, f"skipped: {error}")

@@ -17,8 +17,8 @@ import run_suite
 from suite.cluster import jobqueue_cluster
 from suite.dispatch import local_cluster
 from suite.grid import ConfigError, build_config
-from suite.results_format import read_run
 from suite.lifecycle import execute
+from suite.results_format import read_run
 from suite.spec import Budget, RunSpec
 
 

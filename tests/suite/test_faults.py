@@ -20,9 +20,9 @@ from cluster_toy_task import ToyLiveTask
 from dask_processes import ROOT, dask_processes, environment
 
 from baselines.base import Baseline, Proposal
-from suite.results_format import read_run
 from suite.lifecycle import execute
 from suite.loops import run_wall
+from suite.results_format import read_run
 from suite.spec import Budget, RunSpec
 from tasks.base import Result, Trial
 

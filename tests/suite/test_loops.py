@@ -11,9 +11,9 @@ import pytest
 from ConfigSpace import ConfigurationSpace, OrdinalHyperparameter
 
 from baselines.base import Baseline, Proposal
-from suite.results_format import read_run
 from suite.lifecycle import execute
 from suite.loops import simulate
+from suite.results_format import read_run
 from suite.spec import Budget, RunSpec
 from tasks.base import Config, Objective, Result, Task, Trial
 
