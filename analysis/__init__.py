@@ -1,27 +1,44 @@
-"""Analysis of result folders: hypervolume over time, aggregation across seeds, figures and tables.
+"""Analysis of result folders: quality indicators over time, aggregation across seeds, figures and tables.
 
 Reads result files only (no runner code), so results made on a cluster can be analysed anywhere.
-``python -m analysis results/<experiment> --out figures/`` writes every figure and table.
-(``analysis.hypervolume`` is the module of indicator functions; it is deliberately not shadowed here.)
+``python -m analysis results/<experiment> --out figures/ [--indicator hv|igdplus|epsilon]`` writes every
+figure and table. ``analysis.indicators`` holds the indicators as pure functions over arrays.
 """
 
 from __future__ import annotations
 
-from analysis.aggregate import aggregate, hypervolume_curves
-from analysis.indicators import hypervolume_over_time, normalise
+from analysis.aggregate import INDICATORS, aggregate, indicator_curves, reference_fronts
+from analysis.indicators import (
+    epsilon_additive,
+    epsilon_additive_over_time,
+    hypervolume,
+    hypervolume_over_time,
+    igd_plus,
+    igd_plus_over_time,
+    nondominated,
+    normalise,
+)
 from analysis.io import Run, TrueFront, load_experiment, read_run, true_front
 from analysis.plots import plot_experiment, plot_over_time
 
 __all__ = [
+    "INDICATORS",
     "Run",
     "TrueFront",
     "aggregate",
-    "hypervolume_curves",
+    "epsilon_additive",
+    "epsilon_additive_over_time",
+    "hypervolume",
     "hypervolume_over_time",
+    "igd_plus",
+    "igd_plus_over_time",
+    "indicator_curves",
     "load_experiment",
+    "nondominated",
     "normalise",
     "plot_experiment",
     "plot_over_time",
     "read_run",
+    "reference_fronts",
     "true_front",
 ]

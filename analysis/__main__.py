@@ -1,4 +1,5 @@
-"""Command line: ``python -m analysis results/<experiment> --out figures/`` writes every figure and table.
+"""Command line: ``python -m analysis results/<experiment> --out figures/ [--indicator hv|igdplus|epsilon]``
+writes every figure and table.
 
 Bad input (a missing folder, a bad option, runs that disagree with their task) ends with one line on
 stderr and exit status 2, never a traceback.
@@ -10,7 +11,7 @@ import argparse
 import sys
 from typing import NoReturn
 
-from analysis.aggregate import STATISTICS, X_AXES
+from analysis.aggregate import INDICATORS, STATISTICS, X_AXES
 
 
 def _pair(text: str) -> tuple[int, int]:
@@ -27,10 +28,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see --help)\n")
 
 
-def parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m analysis") -> argparse.ArgumentParser:
+    """The options of ``main``; ``prog`` names the command in usage and errors."""
     cli = _Parser(
-        prog="python -m analysis",
-        description="Hypervolume over time, fronts, attainment surfaces, ranks and statistics of a results folder.",
+        prog=prog,
+        description="Quality indicators over time, fronts, attainment surfaces, ranks and statistics of a results folder.",
     )
     cli.add_argument("experiment", help="a results folder, e.g. results/<experiment>")
     cli.add_argument("--out", default="figures", help="where figures and tables are written (default: figures)")
@@ -43,17 +45,21 @@ def parser() -> argparse.ArgumentParser:
                      help="pair of objective indices for fronts and attainment surfaces (default: 0,1)")
     cli.add_argument("--tabular-data", default=None,
                      help="folder of shipped true fronts (default: the repository's tabular_data/)")
+    cli.add_argument("--indicator", choices=tuple(INDICATORS), default="hv",
+                     help="hv: hypervolume and its regret (default); igdplus: IGD+; epsilon: additive epsilon; the "
+                          "last two and the regret against each task's true front, else its best-known front")
     cli.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
     return cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     from analysis.report import analyse  # after parsing: --help stays fast
 
     try:
         written = analyse(args.experiment, args.out, x=args.x, log_x=args.log_x, statistic=args.statistic,
-                          objectives=args.objectives, tabular_data=args.tabular_data, alpha=args.alpha)
+                          objectives=args.objectives, tabular_data=args.tabular_data, alpha=args.alpha,
+                          indicator=args.indicator)
     except (ValueError, OSError) as error:  # bad input or an unwritable --out: one line, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -17,9 +17,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import moocore  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import scikit_posthocs  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from analysis.aggregate import X_LABELS, aggregate, hypervolume_curves  # noqa: E402
+from analysis.aggregate import INDICATORS, X_LABELS, aggregate, indicator_curves  # noqa: E402
+from analysis.indicators import nondominated  # noqa: E402
 from analysis.io import Run, load_experiment  # noqa: E402
 
 _PANEL_WIDTH = 4.2
@@ -63,11 +65,20 @@ def _legend(figure: plt.Figure, axes: list[plt.Axes]) -> None:
         figure.legend(list(entries.values()), list(entries), loc="outside right center", frameon=False)
 
 
+def _y_label(indicator: str, value: str, front: str) -> str:
+    """What a curve shows: the indicator, and for IGD+, epsilon and regret which front it is measured to."""
+    if value == "regret":
+        return f"hypervolume regret to the {front} front (log)"
+    if indicator == "hv":
+        return "hypervolume (normalised)"
+    return f"{INDICATORS[indicator].label} to the {front} front"
+
+
 def plot_over_time(
-    summary: pd.DataFrame, stem: Path, x: str = "evaluations", value: str = "hypervolume", log_x: bool = False,
-    statistic: str = "median",
+    summary: pd.DataFrame, stem: Path, x: str = "evaluations", log_x: bool = False, statistic: str = "median",
 ) -> Path:
-    """One panel per task, one line per baseline with its band, from ``aggregate``'s table."""
+    """One panel per task, one line per baseline with its band, from ``aggregate``'s table (which says the
+    indicator, the value drawn and the reference front of each task)."""
     if summary.empty:
         raise ValueError("nothing to plot: no run has a finished evaluation")
     sns.set_theme(style="whitegrid", context="paper")
@@ -75,8 +86,10 @@ def plot_over_time(
     colours = _palette(list(summary["baseline"].unique()))
     figure, axes = _panels(len(tasks))
     band = "interquartile range" if statistic == "median" else "standard error"
+    indicator, value = str(summary["indicator"].iloc[0]), str(summary["value"].iloc[0])
     for ax, task in zip(axes, tasks):
-        for baseline, line in summary[summary["task"] == task].groupby("baseline", sort=True):
+        of_task = summary[summary["task"] == task]
+        for baseline, line in of_task.groupby("baseline", sort=True):
             # the curves are step functions read on a grid: draw them as steps, not interpolated
             ax.plot(line["x"], line["center"], label=baseline, color=colours[baseline], linewidth=1.5,
                     drawstyle="steps-post")
@@ -84,15 +97,14 @@ def plot_over_time(
                             step="post")
         ax.set_title(task)
         ax.set_xlabel(X_LABELS[x])
+        ax.set_ylabel(_y_label(indicator, value, str(of_task["front"].iloc[0])))
         if value == "regret":
             ax.set_yscale("log")
-            ax.set_ylabel("hypervolume regret (log)")
-        else:
-            ax.set_ylabel("hypervolume (normalised)")
         if log_x:
             ax.set_xscale("log")
-    figure.suptitle(f"{'Hypervolume regret' if value == 'regret' else 'Hypervolume'}: {statistic} across seeds\n"
-                    f"(band: {band})")
+    name = "Hypervolume regret" if value == "regret" else INDICATORS[indicator].label.capitalize()
+    better = "lower" if value == "regret" or not INDICATORS[indicator].higher_is_better else "higher"
+    figure.suptitle(f"{name} ({better} is better): {statistic} across seeds\n(band: {band})")
     _legend(figure, axes)
     return _save(figure, stem)
 
@@ -119,11 +131,8 @@ def _scales(ax: plt.Axes, points: np.ndarray) -> None:
 
 
 def _front_2d(points: np.ndarray) -> np.ndarray:
-    """The non-dominated rows of (n, 2) finite points, sorted by the first objective."""
-    points = points[np.all(np.isfinite(points), axis=1)]
-    if len(points) == 0:
-        return points
-    front = np.unique(points[moocore.is_nondominated(points)], axis=0)
+    """The non-dominated rows of the finite rows of (n, 2) points, sorted by the first objective."""
+    front = nondominated(points)
     return front[np.argsort(front[:, 0])]
 
 
@@ -233,32 +242,29 @@ def plot_ranks(ranks: pd.DataFrame, stem: Path, log_x: bool = False) -> Path:
                 drawstyle="steps-post")
     ax.set_xlabel("fraction of each task's horizon")
     ax.set_ylabel("average rank (1 = best)")
-    ax.set_title(f"Average rank of hypervolume over {int(ranks['tasks'].iloc[0])} tasks")
+    ax.set_title(f"Average rank of {INDICATORS[str(ranks['indicator'].iloc[0])].label} over "
+                 f"{int(ranks['tasks'].iloc[0])} tasks")
     if log_x:
         ax.set_xscale("log")
     ax.legend(frameon=False)
     return _save(figure, stem)
 
 
-def plot_critical_difference(ranks: pd.DataFrame, critical_difference: float, stem: Path) -> Path:
-    """Average final ranks on one axis with a bar as long as the Nemenyi critical difference: baselines
-    closer than the bar are not distinguishable at the chosen level (Demšar, 2006)."""
+def plot_critical_difference(ranks: pd.DataFrame, summary: dict[str, object], stem: Path) -> Path:
+    """Critical-difference diagram (Demšar, 2006) from ``average_ranks``: average final ranks on one axis,
+    a bar joining each clique of baselines that the Nemenyi test does not tell apart, and the critical
+    difference above the axis. Drawn by scikit-posthocs from the pairwise Nemenyi p-values."""
     sns.set_theme(style="white", context="paper")
     colours = _palette(list(ranks["baseline"]))
     k = len(ranks)
-    figure, ax = plt.subplots(figsize=(_PANEL_WIDTH * 1.5, 1.0 + 0.3 * k), layout="constrained")
-    for level, row in enumerate(ranks.sort_values("average_rank").itertuples(index=False)):
-        ax.plot([row.average_rank, row.average_rank], [0, -(level + 1)], color=colours[row.baseline], linewidth=1)
-        ax.text(row.average_rank, -(level + 1), f" {row.baseline} ({row.average_rank:.2f})", va="center",
-                color=colours[row.baseline])
-    ax.plot([1, 1 + critical_difference], [0.6, 0.6], color="black", linewidth=2)
-    ax.text(1 + critical_difference / 2, 0.8, f"CD = {critical_difference:.2f}", ha="center")
-    ax.set_xlim(0.8, max(k, 1 + critical_difference) + 0.8)
-    ax.set_ylim(-(k + 0.8), 1.3)
-    ax.set_yticks([])
-    ax.set_xlabel("average rank of final hypervolume (1 = best)")
-    ax.set_title(f"Critical difference (Nemenyi) over {int(ranks['tasks'].iloc[0])} tasks")
-    sns.despine(ax=ax, left=True)
+    figure, ax = plt.subplots(figsize=(_PANEL_WIDTH * 1.6, 1.2 + 0.35 * k), layout="constrained")
+    scikit_posthocs.critical_difference_diagram(
+        ranks.set_index("baseline")["average_rank"], summary["p_values"], cd=summary["critical_difference"],
+        alpha=summary["alpha"], ax=ax, color_palette=colours, label_fmt_left="{label} ({rank:.2f})",
+        label_fmt_right="({rank:.2f}) {label}")
+    label = INDICATORS[str(ranks["indicator"].iloc[0])].label
+    ax.set_title(f"Average rank of final {label} over {int(ranks['tasks'].iloc[0])} tasks (1 = best); bars join "
+                 f"baselines not significantly different (Nemenyi, alpha = {summary['alpha']:g})")
     return _save(figure, stem)
 
 
@@ -285,5 +291,5 @@ def plot_experiment(experiment: Path, out: Path) -> Path:
     """Hypervolume over evaluations of every run under ``experiment`` (median and IQR across seeds, one
     panel per task) written to ``out/hypervolume_over_time.{png,pdf}``; returns the PNG path."""
     runs = load_experiment(experiment)
-    summary = aggregate(hypervolume_curves(runs), x="evaluations")
+    summary = aggregate(indicator_curves(runs, "hv"), x="evaluations")
     return plot_over_time(summary, Path(out) / "hypervolume_over_time")

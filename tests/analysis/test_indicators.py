@@ -6,7 +6,16 @@ import moocore
 import numpy as np
 import pytest
 
-from analysis.indicators import hypervolume, hypervolume_over_time, normalise
+from analysis.indicators import (
+    epsilon_additive,
+    epsilon_additive_over_time,
+    hypervolume,
+    hypervolume_over_time,
+    igd_plus,
+    igd_plus_over_time,
+    nondominated,
+    normalise,
+)
 
 
 def brute_force_hypervolume(points: np.ndarray, reference_point: np.ndarray) -> float:
@@ -22,6 +31,96 @@ def brute_force_hypervolume(points: np.ndarray, reference_point: np.ndarray) -> 
         if np.any(np.all(points <= corner, axis=1)):
             total += float(np.prod([axes[j][i + 1] - axes[j][i] for j, i in enumerate(cell)]))
     return total
+
+
+def brute_force_igd_plus(points: np.ndarray, front: np.ndarray) -> float:
+    """Ishibuchi et al. (2015): mean over the front's points z of min over the set's points a of
+    sqrt(sum_j max(a_j - z_j, 0)^2)."""
+    points = points[np.all(np.isfinite(points), axis=1)]
+    distances = [min(np.sqrt(np.sum(np.maximum(a - z, 0.0) ** 2)) for a in points) for z in front]
+    return float(np.mean(distances))
+
+
+def brute_force_epsilon_additive(points: np.ndarray, front: np.ndarray) -> float:
+    """Zitzler et al. (2003): max over the front's points z of min over the set's points a of max_j (a_j - z_j)."""
+    points = points[np.all(np.isfinite(points), axis=1)]
+    return float(max(min(np.max(a - z) for a in points) for z in front))
+
+
+def _random_front(rng: np.random.Generator, m: int, size: int) -> np.ndarray:
+    """Points on the simplex sum = 0.5: mutually non-dominated."""
+    weights = rng.dirichlet(np.ones(m), size=size)
+    return 0.5 * weights
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_igd_plus_and_epsilon_match_their_definitions(m: int) -> None:
+    rng = np.random.default_rng(20 + m)
+    for _ in range(20):
+        front = _random_front(rng, m, int(rng.integers(1, 15)))
+        points = rng.uniform(0, 1.3, size=(int(rng.integers(1, 12)), m))
+        points[rng.random(len(points)) < 0.2] = np.nan  # failed evaluations are ignored
+        if not np.isfinite(points).all(axis=1).any():
+            points[0] = rng.uniform(0, 1, m)
+        assert igd_plus(points, front) == pytest.approx(brute_force_igd_plus(points, front), rel=1e-12)
+        assert epsilon_additive(points, front) == pytest.approx(brute_force_epsilon_additive(points, front), rel=1e-12)
+
+
+def test_igd_plus_and_epsilon_of_known_sets() -> None:
+    front = np.array([[0.0, 1.0], [1.0, 0.0]])
+    # (0.5, 0.5): 0.5 worse than (0, 1) in the first objective, than (1, 0) in the second
+    assert igd_plus(np.array([[0.5, 0.5]]), front) == pytest.approx(0.5)
+    assert epsilon_additive(np.array([[0.5, 0.5]]), front) == pytest.approx(0.5)
+    # a set that weakly dominates the front: IGD+ 0, epsilon <= 0
+    assert igd_plus(np.array([[0.0, 0.0]]), front) == 0.0
+    assert epsilon_additive(np.array([[-0.1, -0.2]]), front) == pytest.approx(-0.1)
+
+
+def test_a_set_without_finite_points_is_infinitely_far_from_the_front() -> None:
+    front = np.array([[0.0, 1.0], [1.0, 0.0]])
+    for points in (np.empty((0, 2)), np.full((3, 2), np.nan)):
+        assert igd_plus(points, front) == np.inf and epsilon_additive(points, front) == np.inf
+    with pytest.raises(ValueError, match="non-empty .* finite"):
+        igd_plus(np.zeros((1, 2)), np.empty((0, 2)))
+    with pytest.raises(ValueError, match="non-empty .* finite"):
+        epsilon_additive_over_time(np.zeros((1, 2)), np.array([[np.nan, 1.0]]))
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_igd_plus_and_epsilon_over_time_match_one_call_per_prefix(m: int) -> None:
+    rng = np.random.default_rng(30 + m)
+    front = _random_front(rng, m, 25)
+    points = rng.uniform(0, 1.4, size=(300, m))  # some beyond the reference point: they count here
+    points[:3] = np.nan  # nothing finished yet: infinitely far
+    points[rng.choice(300, 30, replace=False)] = np.nan
+    points[60] = points[40]
+    igd = igd_plus_over_time(points, front)
+    epsilon = epsilon_additive_over_time(points, front)
+    for i in range(len(points)):
+        assert igd[i] == pytest.approx(igd_plus(points[: i + 1], front), rel=1e-12, abs=1e-15)
+        assert epsilon[i] == pytest.approx(epsilon_additive(points[: i + 1], front), rel=1e-12, abs=1e-15)
+    assert np.isinf(igd[:3]).all() and np.all(np.diff(igd[3:]) <= 0) and np.all(np.diff(epsilon[3:]) <= 0)
+
+
+def test_normalise_maps_the_bounds_to_zero_and_one() -> None:
+    values = np.array([[2.0, 10.0], [4.0, 30.0], [3.0, np.nan], [5.0, 0.0]])
+    lower, upper = np.array([2.0, 10.0]), np.array([4.0, 30.0])
+    np.testing.assert_allclose(normalise(values, lower, upper), (values - lower) / (upper - lower))
+    assert normalise(np.array([3.0, 20.0]), lower, upper).tolist() == [0.5, 0.5]  # one point keeps its shape
+    for bad_lower, bad_upper in (([1.0, 1.0], [1.0, 2.0]), ([np.nan, 1.0], [1.0, 2.0])):
+        with pytest.raises(ValueError, match="upper bound must be finite and exceed"):
+            normalise(values, np.array(bad_lower), np.array(bad_upper))
+
+
+def test_nondominated_keeps_the_minimal_finite_points_once() -> None:
+    rng = np.random.default_rng(5)
+    points = rng.uniform(0, 1, size=(60, 3))
+    points[10] = points[3]
+    points[20] = np.nan
+    finite = points[np.all(np.isfinite(points), axis=1)]
+    minimal = [p for p in finite if not any(np.all(q <= p) and np.any(q < p) for q in finite)]
+    np.testing.assert_array_equal(np.unique(nondominated(points), axis=0), np.unique(np.array(minimal), axis=0))
+    assert len(nondominated(points)) == len(np.unique(np.array(minimal), axis=0))
 
 
 @pytest.mark.parametrize("m", [2, 3])
@@ -63,13 +162,6 @@ def test_hypervolume_over_time_across_chunk_boundaries() -> None:
     fast = hypervolume_over_time(points, np.ones(3))
     for i in (0, 1, 2047, 2048, 2049, 4095, 4096, 4999):
         assert fast[i] == pytest.approx(float(moocore.hypervolume(points[: i + 1], ref=np.ones(3))))
-
-
-def test_normalise_maps_bounds_to_zero_and_one() -> None:
-    values = np.array([[2.0, 10.0], [4.0, 30.0]])
-    assert normalise(values, np.array([2.0, 10.0]), np.array([4.0, 30.0])).tolist() == [[0.0, 0.0], [1.0, 1.0]]
-    with pytest.raises(ValueError, match="upper bound must exceed"):
-        normalise(values, np.array([1.0, 1.0]), np.array([1.0, 2.0]))
 
 
 def test_hypervolume_over_time_when_almost_every_row_changes_the_front() -> None:
