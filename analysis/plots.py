@@ -257,14 +257,17 @@ def plot_critical_difference(ranks: pd.DataFrame, summary: dict[str, object], st
     sns.set_theme(style="white", context="paper")
     colours = _palette(list(ranks["baseline"]))
     k = len(ranks)
-    figure, ax = plt.subplots(figsize=(_PANEL_WIDTH * 1.6, 1.2 + 0.35 * k), layout="constrained")
+    figure, ax = plt.subplots(figsize=(_PANEL_WIDTH * 1.6, 1.8 + 0.4 * k), layout="constrained")
     scikit_posthocs.critical_difference_diagram(
         ranks.set_index("baseline")["average_rank"], summary["p_values"], cd=summary["critical_difference"],
         alpha=summary["alpha"], ax=ax, color_palette=colours, label_fmt_left="{label} ({rank:.2f})",
         label_fmt_right="({rank:.2f}) {label}")
+    # room above the rank axis for its tick labels and the critical-difference bar
+    ax.set_ylim(top=1.4)
+    ax.margins(x=0.15)
     label = INDICATORS[str(ranks["indicator"].iloc[0])].label
-    ax.set_title(f"Average rank of final {label} over {int(ranks['tasks'].iloc[0])} tasks (1 = best); bars join "
-                 f"baselines not significantly different (Nemenyi, alpha = {summary['alpha']:g})")
+    ax.set_title(f"Final {label}: average rank over {int(ranks['tasks'].iloc[0])} tasks (1 = best)\nbars join "
+                 f"baselines the Nemenyi test does not tell apart (alpha = {summary['alpha']:g})")
     return _save(figure, stem)
 
 

@@ -50,3 +50,30 @@ def test_attainment_surfaces_count_runs_that_finished_nothing() -> None:
     assert 100 not in surfaces  # no point is attained by all four runs
     with pytest.raises(ValueError, match="percentiles must lie in"):
         attainment_surfaces([a], (0,))
+
+
+def test_the_critical_difference_diagram_draws_the_cliques_of_the_rank_table(tmp_path: Path) -> None:
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import scikit_posthocs
+
+    from analysis.plots import plot_critical_difference
+    from analysis.stats import average_ranks, comparison_table
+
+    # five baselines on eight tasks, each task's order a shuffle of a fixed one: several overlapping cliques
+    rng = np.random.default_rng(4)
+    rows = []
+    for task in range(8):
+        order = np.argsort(np.arange(5) + rng.normal(0, 1.2, 5))
+        rows += [{"task": f"t{task}", "baseline": "abcde"[b], "seed": 0, "indicator": "igdplus", "front": "best-known",
+                  "value": float(position)} for position, b in enumerate(order)]
+    ranks, summary = average_ranks(comparison_table(pd.DataFrame(rows)))
+    assert summary["cliques"] == [["a", "b", "c"], ["b", "c", "d", "e"]] and ranks["average_rank"].is_unique
+    figure, ax = plt.subplots()
+    drawn = scikit_posthocs.critical_difference_diagram(ranks.set_index("baseline")["average_rank"], summary["p_values"],
+                                                        alpha=summary["alpha"], ax=ax)
+    plt.close(figure)
+    by_rank = dict(zip(ranks["average_rank"], ranks["baseline"]))
+    bars = sorted(sorted(by_rank[x] for x in line.get_xdata()) for (line,) in drawn["crossbars"])
+    assert bars == sorted(group for group in summary["cliques"] if len(group) > 1)
+    assert plot_critical_difference(ranks, summary, tmp_path / "cd").with_suffix(".pdf").exists()
