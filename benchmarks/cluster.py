@@ -33,9 +33,10 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one torch thread per worker: the evaluations are CPU-bound
 
+import numpy as np  # noqa: E402
 from distributed import Client  # noqa: E402
 
-from baselines.base import Baseline  # noqa: E402
+from baselines.base import Baseline, Proposal  # noqa: E402
 from suite.dispatch import local_cluster, run_grid  # noqa: E402
 from suite.evaluators import DaskEvaluator, cached_task  # noqa: E402
 from suite.lifecycle import execute  # noqa: E402
@@ -50,11 +51,11 @@ ROOT = Path(__file__).resolve().parent.parent
 class SameConfiguration(Baseline):
     """Asks the space's default configuration again and again at the lowest fidelity (equal-cost work)."""
 
-    def ask(self) -> Trial:
+    def propose(self, trial_id: int) -> Proposal:
         fidelity = None if self.fidelity is None else self.fidelity.min
-        return self._new_trial(to_python(self.space.get_default_configuration()), fidelity)
+        return Proposal(to_python(self.space.get_default_configuration()), fidelity)
 
-    def tell(self, trial: Trial, result: Result) -> None:
+    def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
         pass
 
 
