@@ -5,6 +5,6 @@ Importing this package registers the built-in baselines; outside packages regist
 """
 
 from baselines import mobohb, motpe, nsga2, parego, random_search  # noqa: F401  (registers)
-from baselines.base import BASELINES, Baseline, register
+from baselines.base import BASELINES, Baseline, Option, OptionError, Proposal, register
 
-__all__ = ["BASELINES", "Baseline", "register"]
+__all__ = ["BASELINES", "Baseline", "Option", "OptionError", "Proposal", "register"]

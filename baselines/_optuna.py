@@ -16,8 +16,9 @@ Mapping (each hyperparameter type -> Optuna distribution):
 
 from __future__ import annotations
 
-import math
-from typing import Any, Mapping
+from typing import Any, Callable, ClassVar, Mapping
+
+import numpy as np
 
 import optuna
 from ConfigSpace import (
@@ -36,7 +37,7 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 from optuna.study._tell import _tell_with_warning
 from optuna.trial import TrialState
 
-from baselines.base import Baseline
+from baselines.base import Baseline, Proposal
 from tasks.base import Config, Fidelity, Objective, Result, Trial, to_python
 
 
@@ -106,12 +107,14 @@ def suggest_config(space: ConfigurationSpace, distributions: dict[str, BaseDistr
 class OptunaBaseline(Baseline):
     """A baseline that drives an Optuna sampler through ``study.ask`` and Optuna's tell.
 
-    Subclasses provide the sampler. A failed or NaN evaluation is told as ``TrialState.FAIL`` (the
-    samplers ignore failed trials). A trial this instance never asked (resume) is added to the
-    study with ``study.add_trial``, so the sampler learns from it exactly as from its own trials.
-    A configuration the space forbids is told as failed and replaced by a random valid one, enqueued
-    in the study so that the sampler learns from its result.
+    Subclasses name the sampler class in ``SAMPLER``; it is made with ``seed`` and every option. A
+    failed or NaN evaluation is told as ``TrialState.FAIL`` (the samplers ignore failed trials). A
+    replayed trial (resume) is added to the study with ``study.add_trial``, so the sampler learns
+    from it exactly as from its own trials. A configuration the space forbids is told as failed and
+    replaced by a random valid one, enqueued in the study so that the sampler learns from its result.
     """
+
+    SAMPLER: ClassVar[Callable[..., optuna.samplers.BaseSampler]]
 
     def __init__(
         self,
@@ -119,38 +122,30 @@ class OptunaBaseline(Baseline):
         objectives: tuple[Objective, ...],
         fidelity: Fidelity | None,
         seed: int,
-        sampler: optuna.samplers.BaseSampler,
+        **options: Any,
     ) -> None:
-        super().__init__(space, objectives, fidelity, seed)
+        super().__init__(space, objectives, fidelity, seed, **options)
         self._distributions = to_distributions(space)
-        self._random_space: ConfigurationSpace | None = None  # made on first need: copying a space is slow
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # Optuna logs every finished trial at INFO
-        self._study = optuna.create_study(directions=["minimize"] * len(self.objectives), sampler=sampler)
-        self._pending: dict[int, optuna.Trial] = {}
+        self._study = optuna.create_study(directions=["minimize"] * len(self.objectives),
+                                          sampler=self.SAMPLER(seed=seed, **self._options))
+        self._optuna_trials: dict[int, optuna.Trial] = {}
 
-    def ask(self) -> Trial:
+    def propose(self, trial_id: int) -> Proposal:
         optuna_trial = self._study.ask()
         config = suggest_config(self.space, self._distributions, optuna_trial)
         if not self._is_valid(config):
             # Optuna samplers know no forbidden clauses and learn nothing from a failed trial (TPE even
             # favours the unseen values that led there), so asking again would repeat the proposal
             _tell_with_warning(self._study, optuna_trial, state=TrialState.FAIL)
-            if self._random_space is None:
-                # a private, seeded copy: the caller's space stays untouched
-                self._random_space = ConfigurationSpace.from_serialized_dict(self.space.to_serialized_dict())
-                self._random_space.seed(self.seed)
             self._study.enqueue_trial(to_params(self.space, to_python(self._random_space.sample_configuration())))
             optuna_trial = self._study.ask()
             config = suggest_config(self.space, self._distributions, optuna_trial)
-        trial = self._new_trial(config)
-        self._pending[trial.id] = optuna_trial
-        return trial
+        self._optuna_trials[trial_id] = optuna_trial
+        return Proposal(config)
 
-    def tell(self, trial: Trial, result: Result) -> None:
-        values = self.objective_vector(result)
-        optuna_trial = self._pending.pop(trial.id, None)
-        if optuna_trial is None:
-            self._observe_id(trial)
+    def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
+        if replayed:
             params = to_params(self.space, trial.config)
             self._study.add_trial(optuna.trial.create_trial(
                 state=TrialState.FAIL if values is None else TrialState.COMPLETE,
@@ -159,9 +154,9 @@ class OptunaBaseline(Baseline):
                 distributions={name: self._distributions[name] for name in params},
             ))
         elif values is None:
-            _tell_with_warning(self._study, optuna_trial, state=TrialState.FAIL)
+            _tell_with_warning(self._study, self._optuna_trials.pop(trial.id), state=TrialState.FAIL)
         else:
-            _tell_with_warning(self._study, optuna_trial, values.tolist())
+            _tell_with_warning(self._study, self._optuna_trials.pop(trial.id), values.tolist())
 
     def _is_valid(self, config: Config) -> bool:
         if not self.space.forbidden_clauses:
@@ -171,8 +166,3 @@ class OptunaBaseline(Baseline):
         except Exception:  # ConfigSpace raises several types for a forbidden value
             return False
         return True
-
-
-def check_positive(name: str, value: float) -> None:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise ValueError(f"option {name} must be a positive number, got {value!r}")

@@ -11,7 +11,7 @@ import numpy as np
 from ConfigSpace import CategoricalHyperparameter, Configuration, ConfigurationSpace, Constant, OrdinalHyperparameter
 from ConfigSpace.util import deactivate_inactive_hyperparameters
 
-from baselines.base import Baseline, register
+from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Fidelity, Objective, Result, Trial, to_python
 
 
@@ -39,6 +39,14 @@ def hyperband_budgets(low: float, high: float, eta: float) -> list[float]:
     """The rung budgets ``high * eta**-i`` from the smallest that is >= ``low`` up to ``high``."""
     s_max = int(math.floor(math.log(high / low) / math.log(eta) + 1e-9))
     return [high * eta ** -i for i in range(s_max, -1, -1)]
+
+
+def hyperband_sizes(s: int, s_max: int, eta: float) -> list[int]:
+    """The number of configurations at each rung of Hyperband's bracket ``s`` (of ``s_max + 1`` brackets):
+    ``n = ceil((s_max + 1) / (s + 1) * eta**s)`` at the first rung, ``floor(n * eta**-i)`` at rung i
+    (Li et al., JMLR 2018, Algorithm 1), and at least one."""
+    n0 = int(math.ceil((s_max + 1) / (s + 1) * eta ** s))
+    return [max(1, int(n0 * eta ** -i)) for i in range(s + 1)]
 
 
 @dataclass
@@ -157,52 +165,42 @@ class MOBOHB(Baseline):
         min_points_in_model: observations needed per model; default: number of parameters + 1.
     """
 
+    OPTIONS = {
+        "eta": Option.real(3.0, above=1),
+        "min_budget": Option.real(None, above=0, none_means="the fidelity's minimum"),
+        "max_budget": Option.real(None, above=0, none_means="the fidelity's maximum"),
+        "gamma": Option.real(0.15, above=0, below=1),
+        "random_fraction": Option.real(1 / 3, at_least=0, at_most=1),
+        "n_samples": Option.integer(64, at_least=1),
+        "bandwidth_factor": Option.real(3.0, above=0),
+        "min_bandwidth": Option.real(1e-3, above=0, at_most=1),
+        "min_points_in_model": Option.integer(None, at_least=1, none_means="number of parameters + 1"),
+    }
+
     def __init__(
         self,
         space: ConfigurationSpace,
         objectives: tuple[Objective, ...],
         fidelity: Fidelity | None,
         seed: int,
-        *,
-        eta: float = 3,
-        min_budget: float | None = None,
-        max_budget: float | None = None,
-        gamma: float = 0.15,
-        random_fraction: float = 1 / 3,
-        n_samples: int = 64,
-        bandwidth_factor: float = 3.0,
-        min_bandwidth: float = 1e-3,
-        min_points_in_model: int | None = None,
+        **options: Any,
     ) -> None:
-        super().__init__(space, objectives, fidelity, seed)
-        _check_range("eta", eta, 1, math.inf, low_open=True)
-        _check_range("gamma", gamma, 0, 1, low_open=True, high_open=True)
-        _check_range("random_fraction", random_fraction, 0, 1)
-        _check_range("n_samples", n_samples, 1, math.inf)
-        _check_range("bandwidth_factor", bandwidth_factor, 0, math.inf, low_open=True)
-        _check_range("min_bandwidth", min_bandwidth, 0, 1, low_open=True)
+        super().__init__(space, objectives, fidelity, seed, **options)
+        min_budget, max_budget = self._options["min_budget"], self._options["max_budget"]
         if fidelity is None:
             if min_budget is not None or max_budget is not None:
-                raise ValueError("options min_budget/max_budget need a task with a fidelity; this task has none")
+                raise self.option_error("options min_budget/max_budget need a task with a fidelity; this task has none")
             self._budgets: list[float | None] = [None]
         else:
             low = fidelity.min if min_budget is None else min_budget
             high = fidelity.max if max_budget is None else max_budget
             if not fidelity.min <= low < high <= fidelity.max and not (low == high == fidelity.max):
-                raise ValueError(f"options min_budget={low}, max_budget={high}: need "
-                                 f"{fidelity.min} <= min_budget < max_budget <= {fidelity.max}")
-            snapped = [self._snap(b) for b in hyperband_budgets(low, high, eta)]
+                raise self.option_error(f"options min_budget={low}, max_budget={high}: need "
+                                        f"{fidelity.min} <= min_budget < max_budget <= {fidelity.max}")
+            snapped = [self._snap(b) for b in hyperband_budgets(low, high, self._options["eta"])]
             self._budgets = list(dict.fromkeys(snapped))  # snapping may merge neighbouring rungs
-        n_params = len(space)
-        self._options = {"eta": eta, "min_budget": min_budget, "max_budget": max_budget, "gamma": gamma,
-                         "random_fraction": random_fraction, "n_samples": int(n_samples),
-                         "bandwidth_factor": bandwidth_factor, "min_bandwidth": min_bandwidth,
-                         "min_points_in_model": n_params + 1 if min_points_in_model is None else min_points_in_model}
-        _check_range("min_points_in_model", self._options["min_points_in_model"], 1, math.inf)
-        self._eta = eta
-        self._rng = np.random.default_rng(seed)
-        self._random_space = ConfigurationSpace.from_serialized_dict(space.to_serialized_dict())
-        self._random_space.seed(seed)
+        if self._options["min_points_in_model"] is None:
+            self._options["min_points_in_model"] = len(space) + 1
         hps = list(space.values())
         self._n_choices = np.array([len(hp.choices) if isinstance(hp, CategoricalHyperparameter)
                                     else 1 if isinstance(hp, Constant) else 0 for hp in hps])
@@ -214,9 +212,6 @@ class MOBOHB(Baseline):
         self._jobs: dict[int, _Bracket] = {}
         self._observations: dict[float | None, tuple[list[np.ndarray], list[np.ndarray]]] = {}
 
-    def options(self) -> dict[str, Any]:
-        return dict(self._options)
-
     @property
     def multi_fidelity(self) -> bool:
         """Whether the schedule has more than one budget (False on a task without a fidelity)."""
@@ -224,30 +219,27 @@ class MOBOHB(Baseline):
 
     # --- Hyperband ----------------------------------------------------------------------------------
 
-    def ask(self) -> Trial:
+    def propose(self, trial_id: int) -> Proposal:
         bracket = next((b for b in self._brackets if b.to_start), None)
         if bracket is None:
             bracket = self._open_bracket()
         config = bracket.to_start.pop(0)
         budget = bracket.budgets[bracket.rung]
         if config is None:
-            config = self._propose()
+            config = self._new_config()
         bracket.running += 1
-        trial = self._new_trial(config, budget)
-        self._jobs[trial.id] = bracket
-        return trial
+        self._jobs[trial_id] = bracket
+        return Proposal(config, budget)
 
-    def tell(self, trial: Trial, result: Result) -> None:
-        values = self.objective_vector(result)
+    def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
         budget = self._budgets[-1] if trial.fidelity is None else trial.fidelity
         if values is not None:
             vectors, points = self._observations.setdefault(budget, ([], []))
             vectors.append(self._to_vector(trial.config))
             points.append((values - self._lower) / self._span)
-        bracket = self._jobs.pop(trial.id, None)
-        if bracket is None:
-            self._observe_id(trial)
+        if replayed:  # it fed the model; the schedule has no place for it
             return
+        bracket = self._jobs.pop(trial.id)
         bracket.running -= 1
         bracket.finished.append((trial.config, None if values is None else (values - self._lower) / self._span))
         if not bracket.to_start and bracket.running == 0:
@@ -257,9 +249,7 @@ class MOBOHB(Baseline):
         s_max = len(self._budgets) - 1
         s = s_max - self._next_bracket % (s_max + 1)
         self._next_bracket += 1
-        n0 = int(math.ceil((s_max + 1) / (s + 1) * self._eta ** s))
-        sizes = [max(1, int(n0 * self._eta ** -i)) for i in range(s + 1)]
-        bracket = _Bracket(budgets=self._budgets[s_max - s:], sizes=sizes)
+        bracket = _Bracket(budgets=self._budgets[s_max - s:], sizes=hyperband_sizes(s, s_max, self._options["eta"]))
         self._brackets.append(bracket)
         return bracket
 
@@ -284,7 +274,7 @@ class MOBOHB(Baseline):
 
     # --- the multi-objective TPE --------------------------------------------------------------------
 
-    def _propose(self) -> Config:
+    def _new_config(self) -> Config:
         min_points = self._options["min_points_in_model"]
         if self._rng.random() >= self._options["random_fraction"]:
             for budget in reversed(self._budgets):
@@ -345,11 +335,3 @@ def _reference(points: np.ndarray) -> np.ndarray:
     """A reference point behind every observation (normalised objectives: 1.1 unless a value exceeds it)."""
     return np.maximum(1.1, points.max(axis=0) + 0.1)
 
-
-def _check_range(name: str, value: float, low: float, high: float, *, low_open: bool = False,
-                 high_open: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
-    ok = ok and (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
-    if not ok:
-        raise ValueError(f"option {name} must be in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}, "
-                         f"got {value!r}")

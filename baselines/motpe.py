@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import optuna
-from ConfigSpace import ConfigurationSpace
 
-from baselines._optuna import OptunaBaseline, check_positive
-from baselines.base import register
-from tasks.base import Fidelity, Objective
+from baselines._optuna import OptunaBaseline
+from baselines.base import Option, register
 
 
 @register("motpe")
@@ -31,24 +27,10 @@ class MOTPE(OptunaBaseline):
         constant_liar: count pending trials as bad observations (default True).
     """
 
-    def __init__(
-        self,
-        space: ConfigurationSpace,
-        objectives: tuple[Objective, ...],
-        fidelity: Fidelity | None,
-        seed: int,
-        *,
-        n_startup_trials: int = 10,
-        n_ei_candidates: int = 24,
-        multivariate: bool = False,
-        constant_liar: bool = True,
-    ) -> None:
-        check_positive("n_startup_trials", n_startup_trials)
-        check_positive("n_ei_candidates", n_ei_candidates)
-        self._options = {"n_startup_trials": int(n_startup_trials), "n_ei_candidates": int(n_ei_candidates),
-                         "multivariate": bool(multivariate), "constant_liar": bool(constant_liar)}
-        sampler = optuna.samplers.TPESampler(seed=seed, **self._options)
-        super().__init__(space, objectives, fidelity, seed, sampler)
-
-    def options(self) -> dict[str, Any]:
-        return dict(self._options)
+    SAMPLER = optuna.samplers.TPESampler
+    OPTIONS = {
+        "n_startup_trials": Option.integer(10, at_least=1),
+        "n_ei_candidates": Option.integer(24, at_least=1),
+        "multivariate": Option.flag(False),
+        "constant_liar": Option.flag(True),
+    }

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import optuna
-from ConfigSpace import ConfigurationSpace
 
-from baselines._optuna import OptunaBaseline, check_positive
-from baselines.base import register
-from tasks.base import Fidelity, Objective
+from baselines._optuna import OptunaBaseline
+from baselines.base import Option, register
 
 
 @register("nsga2")
@@ -35,29 +31,10 @@ class NSGA2(OptunaBaseline):
         mutation_prob: per-parameter mutation probability; None means 1 / number of parameters.
     """
 
-    def __init__(
-        self,
-        space: ConfigurationSpace,
-        objectives: tuple[Objective, ...],
-        fidelity: Fidelity | None,
-        seed: int,
-        *,
-        population_size: int = 50,
-        crossover_prob: float = 0.9,
-        swapping_prob: float = 0.5,
-        mutation_prob: float | None = None,
-    ) -> None:
-        if not (isinstance(population_size, int) and population_size >= 2):
-            raise ValueError(f"option population_size must be an integer >= 2, got {population_size!r}")
-        for name, value in (("crossover_prob", crossover_prob), ("swapping_prob", swapping_prob),
-                            ("mutation_prob", 1.0 if mutation_prob is None else mutation_prob)):
-            check_positive(name, value)
-            if value > 1:
-                raise ValueError(f"option {name} must be in (0, 1], got {value!r}")
-        self._options = {"population_size": population_size, "crossover_prob": float(crossover_prob),
-                         "swapping_prob": float(swapping_prob), "mutation_prob": mutation_prob}
-        sampler = optuna.samplers.NSGAIISampler(seed=seed, **self._options)
-        super().__init__(space, objectives, fidelity, seed, sampler)
-
-    def options(self) -> dict[str, Any]:
-        return dict(self._options)
+    SAMPLER = optuna.samplers.NSGAIISampler
+    OPTIONS = {
+        "population_size": Option.integer(50, at_least=2),
+        "crossover_prob": Option.real(0.9, above=0, at_most=1),
+        "swapping_prob": Option.real(0.5, above=0, at_most=1),
+        "mutation_prob": Option.real(None, above=0, at_most=1, none_means="1 / number of parameters"),
+    }

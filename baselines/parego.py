@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 from smac import HyperparameterOptimizationFacade, Scenario
 from smac.model.random_forest import RandomForest
@@ -14,7 +15,7 @@ from smac.multi_objective.parego import ParEGO as SMACParEGO
 from smac.runhistory.dataclasses import TrialInfo, TrialValue
 from smac.runhistory.enumerations import StatusType
 
-from baselines.base import Baseline, register
+from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Fidelity, Objective, Result, Trial, to_python
 
 FORESTS = ("fast", "smac")
@@ -79,7 +80,7 @@ class ParEGO(Baseline):
     Every trial runs at the task's maximum fidelity. Several asks may be pending: SMAC hands out
     the next configurations of its last acquisition ranking (it refits after 8 new ones). A failed
     or NaN evaluation is told as CRASHED at the objectives' upper bounds (the task's worst values).
-    A trial this instance never asked (resume) is told with a new ``TrialInfo``: SMAC adds it to its
+    A replayed trial (resume) is told with a new ``TrialInfo``: SMAC adds it to its
     run history and models it like its own.
 
     Args (options):
@@ -92,48 +93,39 @@ class ParEGO(Baseline):
             slower on few cores (see benchmarks/parego_forest.py and docs/baselines.md).
     """
 
+    OPTIONS = {
+        "n_initial_design": Option.integer(20, at_least=1),
+        "rho": Option.real(0.05, at_least=0),
+        "forest": Option.choice("fast", FORESTS),
+    }
+
     def __init__(
         self,
         space: ConfigurationSpace,
         objectives: tuple[Objective, ...],
         fidelity: Fidelity | None,
         seed: int,
-        *,
-        n_initial_design: int = 20,
-        rho: float = 0.05,
-        forest: str = "fast",
+        **options: Any,
     ) -> None:
-        super().__init__(space, objectives, fidelity, seed)
-        if not (isinstance(n_initial_design, int) and n_initial_design >= 1):
-            raise ValueError(f"option n_initial_design must be an integer >= 1, got {n_initial_design!r}")
-        if not (isinstance(rho, (int, float)) and rho >= 0):
-            raise ValueError(f"option rho must be a number >= 0, got {rho!r}")
-        if forest not in FORESTS:
-            raise ValueError(f"option forest must be one of {', '.join(FORESTS)}, got {forest!r}")
-        self._options = {"n_initial_design": n_initial_design, "rho": float(rho), "forest": forest}
+        super().__init__(space, objectives, fidelity, seed, **options)
         # SMAC wants an output folder even though nothing is saved (tell(save=False)); it lives and
         # dies with this object
         self._output = tempfile.TemporaryDirectory(prefix="parego-")
         self._smac = make_smac(space, self.objectives, seed, Path(self._output.name), **self._options)
-        self._pending: dict[int, TrialInfo] = {}
+        self._infos: dict[int, TrialInfo] = {}
 
-    def ask(self) -> Trial:
+    def propose(self, trial_id: int) -> Proposal:
         info = self._smac.ask()
-        trial = self._new_trial(to_python(info.config))
-        self._pending[trial.id] = info
-        return trial
+        self._infos[trial_id] = info
+        return Proposal(to_python(info.config))
 
-    def tell(self, trial: Trial, result: Result) -> None:
-        info = self._pending.pop(trial.id, None)
-        if info is None:
-            self._observe_id(trial)
+    def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
+        if replayed:
             info = TrialInfo(config=Configuration(self.space, values=trial.config), seed=self.seed)
-        values = self.objective_vector(result)
+        else:
+            info = self._infos.pop(trial.id)
         if values is None:
             value = TrialValue(cost=[o.upper for o in self.objectives], status=StatusType.CRASHED)
         else:
             value = TrialValue(cost=values.tolist(), time=result.cost_s)
         self._smac.tell(info, value, save=False)
-
-    def options(self) -> dict[str, Any]:
-        return dict(self._options)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ConfigSpace import ConfigurationSpace
+import numpy as np
 
-from baselines.base import Baseline, register
-from tasks.base import Fidelity, Objective, Result, Trial, to_python
+from baselines.base import Baseline, Proposal, register
+from tasks.base import Result, Trial, to_python
 
 
 @register("random_search")
@@ -22,20 +22,8 @@ class RandomSearch(Baseline):
         baseline.tell(trial, task.evaluate(trial.config, trial.fidelity, seed=0))
     """
 
-    def __init__(
-        self,
-        space: ConfigurationSpace,
-        objectives: tuple[Objective, ...],
-        fidelity: Fidelity | None,
-        seed: int,
-    ) -> None:
-        super().__init__(space, objectives, fidelity, seed)
-        # a private copy: seeding the caller's space would couple runs that share a task object
-        self._space = ConfigurationSpace.from_serialized_dict(space.to_serialized_dict())
-        self._space.seed(seed)
+    def propose(self, trial_id: int) -> Proposal:
+        return Proposal(to_python(self._random_space.sample_configuration()))
 
-    def ask(self) -> Trial:
-        return self._new_trial(to_python(self._space.sample_configuration()))
-
-    def tell(self, trial: Trial, result: Result) -> None:
-        self._observe_id(trial)
+    def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
+        pass  # random search learns nothing

@@ -47,6 +47,6 @@ def test_initial_design_size_is_an_option() -> None:
     origins = []
     for _ in range(6):
         trial = baseline.ask()
-        origins.append(baseline._pending[trial.id].config.origin)
+        origins.append(baseline._infos[trial.id].config.origin)
         baseline.tell(trial, task.evaluate(trial.config, None, 0))
     assert origins[:4] == ["Initial Design: Sobol"] * 4 and "Sobol" not in origins[5]
