@@ -57,7 +57,7 @@ HELP = "\n".join([
 def main(argv: list[str] | None = None) -> int:
     """The ``bag-of-baselines`` console script: find the subcommand, import its tool, run it."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] in (["-h"], ["--help"]):
+    if argv[:1] in (["-h"], ["--help"]) or argv[:2] in (["table", "-h"], ["table", "--help"]):
         print(HELP)
         return 0
     if argv[:1] == ["--version"]:
@@ -66,9 +66,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG} {version(PROG)}")
         return 0
     name, rest = _split(argv)
-    if name == "table" and rest[:1] in (["-h"], ["--help"]):
-        print(HELP)
-        return 0
     command = COMMANDS.get(name)
     if command is None:
         return _error(_unknown(name))
@@ -83,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _split(argv: list[str]) -> tuple[str, list[str]]:
     """The command name (one word, or 'table' and its subcommand) and the arguments that follow it."""
-    if argv[:1] == ["table"] and len(argv) > 1 and not argv[1].startswith("-"):
+    if argv[:1] == ["table"] and len(argv) > 1:
         return f"table {argv[1]}", argv[2:]
     return " ".join(argv[:1]), argv[1:]
 
