@@ -95,12 +95,17 @@ def read_reference(name: str, folder: Path = tabular_data.FOLDER) -> ReferenceRe
     return from_json(json.loads(path.read_text()))
 
 
+def table_json(table: Table) -> dict[str, Any]:
+    """The file content of ``table``'s attached record."""
+    if table.reference is None:
+        raise ValueError(f"table {table.name!r} has no reference record")
+    return to_json(table.reference, table.description, table.source)
+
+
 def write_reference(table: Table, folder: Path = tabular_data.FOLDER) -> Path:
     """Write ``<folder>/<table.name>.json`` from the record attached to ``table``."""
-    if table.reference is None:
-        raise ValueError(f"table {table.name!r} has no reference record to write")
     path = folder / f"{table.name}.json"
-    path.write_text(json.dumps(to_json(table.reference, table.description, table.source), indent=1) + "\n")
+    path.write_text(json.dumps(table_json(table), indent=1) + "\n")
     return path
 
 
@@ -133,12 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     stale = []
     for name in args.tasks:
         table = computed(recipes[name](name))
-        path = tabular_data.FOLDER / f"{name}.json"
+        record = table_json(table)
         if args.write:
-            write_reference(table)
-            print(f"wrote {path.name}: {len(table.reference.front)} front points")  # type: ignore[union-attr]
-        elif not path.exists() or json.loads(path.read_text()) != to_json(table.reference, table.description,  # type: ignore[arg-type]
-                                                                            table.source):
+            path = write_reference(table)
+            print(f"wrote {path.name}: {len(record['front'])} front points")
+        elif not (path := tabular_data.FOLDER / f"{name}.json").exists() or json.loads(path.read_text()) != record:
             stale.append(name)
     if stale:
         print(f"out of date: {', '.join(stale)} (run: python -m tasks.tables.reference --write {' '.join(stale)})")
