@@ -80,8 +80,8 @@ class ParEGO(Baseline):
     Every trial runs at the task's maximum fidelity. Several asks may be pending: SMAC hands out
     the next configurations of its last acquisition ranking (it refits after 8 new ones). A failed
     or NaN evaluation is told as CRASHED at the objectives' upper bounds (the task's worst values).
-    A replayed trial (resume) is told with a new ``TrialInfo``: SMAC adds it to its
-    run history and models it like its own.
+    A replayed trial (resume) is told with a new ``TrialInfo`` under SMAC's own seed: SMAC adds it to
+    its run history, models it like its own and does not evaluate it again.
 
     Args (options):
         n_initial_design: Sobol configurations before the model is used (default 20; SMAC's own
@@ -113,15 +113,20 @@ class ParEGO(Baseline):
         self._output = tempfile.TemporaryDirectory(prefix="parego-")
         self._smac = make_smac(space, self.objectives, seed, Path(self._output.name), **self._options)
         self._infos: dict[int, TrialInfo] = {}
+        # The seed SMAC files its trials under. Its intensifier takes it from the run history when it
+        # starts (the first ask), else draws its own. A replayed trial under any other seed would be
+        # evaluated again, and while that trial is pending the intensifier loops forever in ask.
+        self._trial_seed = seed
 
     def propose(self, trial_id: int) -> Proposal:
         info = self._smac.ask()
         self._infos[trial_id] = info
+        self._trial_seed = info.seed
         return Proposal(to_python(info.config))
 
     def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
         if replayed:
-            info = TrialInfo(config=Configuration(self.space, values=trial.config), seed=self.seed)
+            info = TrialInfo(config=Configuration(self.space, values=trial.config), seed=self._trial_seed)
         else:
             info = self._infos.pop(trial.id)
         if values is None:

@@ -50,3 +50,17 @@ def test_initial_design_size_is_an_option() -> None:
         origins.append(baseline._infos[trial.id].config.origin)
         baseline.tell(trial, task.evaluate(trial.config, None, 0))
     assert origins[:4] == ["Initial Design: Sobol"] * 4 and "Sobol" not in origins[5]
+
+
+def test_a_replayed_trial_is_not_evaluated_again_while_own_trials_are_pending() -> None:
+    # a replayed trial under another seed than SMAC's own was evaluated again by SMAC, and while that
+    # trial was pending SMAC's intensifier looped forever in the next ask
+    task = ToyTask()
+    baseline = ParEGO(task.space, task.objectives, None, seed=0)
+    own = baseline.ask()
+    replayed = Trial(id=40, config={"x": 0.5, "n": 4, "k": 2, "kind": "a", "y": 0.25, "const": "fixed"})
+    baseline.tell(replayed, task.evaluate(replayed.config, None, 0))
+    baseline.tell(own, task.evaluate(own.config, None, 0))
+    later = [baseline.ask() for _ in range(3)]
+    assert replayed.config not in [t.config for t in later]
+    assert len({key.seed for key in baseline._smac.runhistory}) == 1
