@@ -1,12 +1,15 @@
-"""MO-BOHB: the ordering by rank and hypervolume contribution, the Hyperband schedule, promotions."""
+"""MO-BOHB: the ordering by rank and hypervolume contribution, the Hyperband schedule, the density, promotions."""
 
 from __future__ import annotations
+
+import math
 
 import moocore
 import numpy as np
 import pytest
+import scipy.stats
 
-from baselines.mobohb import MOBOHB, hyperband_budgets, select_best
+from baselines.mobohb import MOBOHB, _KDE, hyperband_budgets, hyperband_sizes, select_best
 from tasks import make_task
 from tasks.base import Fidelity, Result
 from toy_tasks import ToyTask
@@ -66,6 +69,84 @@ def test_hyperband_budgets() -> None:
     assert hyperband_budgets(1, 27, 3) == [1, 3, 9, 27]
     assert np.allclose(hyperband_budgets(1, 25, 3), [25 / 9, 25 / 3, 25])
     assert hyperband_budgets(5, 5, 3) == [5]
+
+
+#: Li, Jamieson, DeSalvo, Rostamizadeh and Talwalkar, "Hyperband", JMLR 18(185), 2018, Table 1 (R = 81,
+#: eta = 3): bracket s -> (n_i configurations, r_i budget) of each rung, copied from the paper
+LI_ET_AL_TABLE_1 = {
+    4: [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)],
+    3: [(34, 3), (11, 9), (3, 27), (1, 81)],
+    2: [(15, 9), (5, 27), (1, 81)],
+    1: [(8, 27), (2, 81)],
+    0: [(5, 81)],
+}
+
+
+def test_hyperband_schedule_is_li_et_al_table_1() -> None:
+    budgets = hyperband_budgets(1, 81, 3)
+    for s, rungs in LI_ET_AL_TABLE_1.items():
+        assert hyperband_sizes(s, 4, 3) == [n for n, _ in rungs]
+        assert budgets[4 - s:] == pytest.approx([r for _, r in rungs])
+
+
+def test_one_worker_runs_the_brackets_of_li_et_al_table_1_in_order() -> None:
+    task = ToyTask(fidelity=Fidelity("epochs", 1, 81))
+    baseline = MOBOHB(task.space, task.objectives, task.fidelity, seed=0)
+    expected = [float(r) for s in (4, 3, 2, 1, 0) for n, r in LI_ET_AL_TABLE_1[s] for _ in range(n)]
+    asked = []
+    for _ in expected:
+        trial = baseline.ask()
+        baseline.tell(trial, task.evaluate(trial.config, trial.fidelity, seed=trial.id))
+        asked.append(trial.fidelity)
+    assert asked == expected
+
+
+def test_the_density_of_one_continuous_dimension_is_scipys_gaussian_kde() -> None:
+    data = np.random.default_rng(0).random((40, 1))
+    kde = _KDE(data, np.array([0]), min_bandwidth=1e-3)
+    # the normal reference rule: 1.06 * sigma * n**(-1/5) in one dimension (sigma with ddof 0)
+    bandwidth = 1.06 * data[:, 0].std() * 40 ** -0.2
+    assert kde.bandwidth == pytest.approx([bandwidth])
+    # scipy's kernel standard deviation is bw_method * the sample standard deviation (ddof 1)
+    reference = scipy.stats.gaussian_kde(data[:, 0], bw_method=bandwidth / data[:, 0].std(ddof=1))
+    points = np.array([[-0.2], [0.0], [0.33], [0.9], [1.4]])
+    assert np.exp(kde.log_density(points)) == pytest.approx(reference(points[:, 0]), rel=1e-9)
+
+
+def test_the_mixed_density_is_a_product_of_gaussian_and_aitchison_aitken_kernels() -> None:
+    rng = np.random.default_rng(1)
+    n = 12
+    # dimension 0 continuous in [0, 1], dimension 1 a categorical of 3 choices, dimension 2 continuous
+    data = np.c_[rng.random(n), np.arange(n) % 3, rng.random(n)]
+    n_choices = np.array([0, 3, 0])
+    kde = _KDE(data, n_choices, min_bandwidth=1e-3)
+    h = 1.06 * data.std(axis=0) * n ** (-1 / 7)  # the normal reference rule in d = 3 dimensions
+    h[1] = min(h[1], 2 / 3)  # the chance to leave a category is at most uniform: (c - 1) / c
+    assert kde.bandwidth == pytest.approx(h)
+
+    def by_hand(x: np.ndarray) -> float:
+        total = 0.0
+        for row in data:
+            gauss = [scipy.stats.norm.pdf(x[j], loc=row[j], scale=h[j]) for j in (0, 2)]
+            aitchison = 1 - h[1] if x[1] == row[1] else h[1] / (3 - 1)
+            total += gauss[0] * aitchison * gauss[1]
+        return total / n
+
+    points = np.array([[0.5, 0, 0.5], [0.1, 2, 0.8], [0.95, 1, 0.05]])
+    assert np.exp(kde.log_density(points)) == pytest.approx([by_hand(x) for x in points], rel=1e-9)
+
+
+def test_the_mixed_density_is_bohbs_statsmodels_estimator() -> None:
+    """BOHB fits statsmodels' KDEMultivariate (var_type "c" and "u"); with the same bandwidths it must agree."""
+    statsmodels_kde = pytest.importorskip("statsmodels.nonparametric.kernel_density")
+    rng = np.random.default_rng(2)
+    # one category dominates, so that no bandwidth reaches our clamp at (c - 1) / c (statsmodels has none)
+    data = np.c_[rng.random(15), [0] * 11 + [1, 2, 3, 1], rng.random(15)]
+    kde = _KDE(data, np.array([0, 4, 0]), min_bandwidth=1e-3)
+    reference = statsmodels_kde.KDEMultivariate(data, var_type="cuc", bw="normal_reference")
+    assert kde.bandwidth == pytest.approx(reference.bw)
+    points = np.array([[0.2, 3, 0.7], [0.6, 0, 0.1], [0.4, 1, 0.4]])
+    assert np.exp(kde.log_density(points)) == pytest.approx(reference.pdf(points), rel=1e-9)
 
 
 def test_first_bracket_promotes_exactly_the_planned_best() -> None:
