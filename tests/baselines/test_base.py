@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 import numpy as np
 import pytest
 
-from baselines import BASELINES, Baseline, Option, OptionError, Proposal
+from baselines import Baseline, Option, OptionError, Proposal
 from tasks.base import Result, Trial
 from toy_tasks import ToyTask
 
@@ -74,17 +73,6 @@ def test_a_replayed_trial_told_while_own_trials_are_pending() -> None:
     assert baseline.observed[-2:] == [(6, False), (6, True)]
 
 
-def test_every_registered_baseline_keeps_ids_unique_after_replay() -> None:
-    task = ToyTask()
-    for name in BASELINES.names():
-        baseline = BASELINES.get(name)(task.space, task.objectives, task.fidelity, 0)
-        own = baseline.ask()
-        replayed = Trial(40, {"x": 0.5, "n": 4, "k": 2, "kind": "a", "y": 0.25, "const": "fixed"})
-        baseline.tell(replayed, task.evaluate(replayed.config, None, 0))
-        baseline.tell(own, task.evaluate(own.config, None, 0))
-        assert [baseline.ask().id for _ in range(2)] == [41, 42], name
-
-
 @pytest.mark.parametrize("method", ["ask", "tell"])
 def test_overriding_ask_or_tell_is_refused(method: str) -> None:
     with pytest.raises(TypeError, match=f"overrides Baseline.{method}.*propose"):
@@ -129,15 +117,6 @@ def test_bad_options_are_one_clear_error(options: dict, message: str) -> None:
 def test_an_option_error_is_both_a_value_and_a_type_error() -> None:
     # callers written for a bad value (ValueError) or an unexpected keyword (TypeError) both catch it
     assert issubclass(OptionError, ValueError) and issubclass(OptionError, TypeError)
-
-
-@pytest.mark.parametrize("name", BASELINES.names())
-def test_registered_baselines_check_options_by_their_registered_name(name: str) -> None:
-    cls = BASELINES.get(name)
-    defaults = cls.check_options({})
-    assert json.loads(json.dumps(defaults)) == defaults
-    with pytest.raises(OptionError, match=f"baseline {name} has no option"):
-        cls.check_options({"no_such_option": 1})
 
 
 def test_random_draws_come_from_the_seed_through_a_private_copy_of_the_space() -> None:

@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from baselines import BASELINES, Baseline
+from baselines import BASELINES, Baseline, OptionError
 from suite.loops import evaluation_seed, simulate
 from suite.spec import Budget
 from tasks import make_task
@@ -102,6 +102,41 @@ def test_tell_accepts_trials_it_never_asked(name: str) -> None:
     trial = resumed.ask()
     assert trial.id >= len(recorded)
     assert_trial_valid(task, trial.config, trial.fidelity)
+    # it goes on with several pending asks (ParEGO once looped forever here)
+    pending = [trial, resumed.ask(), resumed.ask()]
+    for later in reversed(pending):
+        assert_trial_valid(task, later.config, later.fidelity)
+        resumed.tell(later, task.evaluate(later.config, later.fidelity, evaluation_seed(4, later.id)))
+    assert [t.id for t in pending] == list(range(trial.id, trial.id + 3))
+    assert resumed.ask().id == trial.id + 3
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_replayed_trials_told_while_own_trials_are_pending(name: str) -> None:
+    task = make_task("fcnet-naval")
+    recorded = run(name, task, seed=4, evaluations=6, n_workers=1)
+    baseline = make(name, task, seed=8)
+    own = [baseline.ask(), baseline.ask()]
+    for row in recorded:  # ids 100..105: another run's rows, replayed into this one
+        trial = Trial(id=100 + row["trial_id"], config=json.loads(row["config"]), fidelity=row["fidelity"])
+        baseline.tell(trial, task.evaluate(trial.config, trial.fidelity, evaluation_seed(4, trial.id)))
+    for trial in own:
+        baseline.tell(trial, task.evaluate(trial.config, trial.fidelity, evaluation_seed(8, trial.id)))
+    later = [baseline.ask() for _ in range(3)]
+    assert [t.id for t in own + later] == [0, 1, 106, 107, 108]
+    for trial in later:
+        assert_trial_valid(task, trial.config, trial.fidelity)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_options_are_declared_json_and_checked(name: str) -> None:
+    cls = BASELINES.get(name)
+    defaults = cls.check_options({})
+    assert json.loads(json.dumps(defaults)) == defaults
+    options = make(name, ToyTask()).options()
+    assert json.loads(json.dumps(options)) == options and set(options) == set(defaults)
+    with pytest.raises(OptionError, match="no_such_option"):
+        cls.check_options({"no_such_option": 1})
 
 
 def row_trial(row: dict) -> Trial:
