@@ -1,7 +1,7 @@
 """Add your own baseline: a worked example that the conformance suite and run_suite.py pick up by name.
 
     python run_suite.py --plugin examples.my_baseline --baselines pareto_local_search ...
-    BAG_OF_BASELINES_PLUGINS=examples.my_baseline python -m pytest tests/baselines -q
+    BOB_PLUGINS=examples.my_baseline python -m pytest tests/baselines -q
 
 Pareto local search: half of the trials are random, the other half change one parameter of a random
 configuration on the current Pareto front (ConfigSpace's one-exchange neighbourhood keeps conditions).
