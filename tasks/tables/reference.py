@@ -13,7 +13,6 @@ imports them), and ``tasks`` imports it only when a shipped task is built, so ``
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 from dataclasses import replace
@@ -114,14 +113,10 @@ def shipped(table: Table, folder: Path = tabular_data.FOLDER) -> Table:
     return replace(table, reference=read_reference(table.name, folder))
 
 
-@functools.lru_cache(maxsize=None)
-def shipped_table(name: str) -> Table:
-    """The shipped table ``name`` with its shipped record, built once per process."""
-    return shipped(shipped_recipes()[name](name))
-
-
 def shipped_task(name: str) -> TableTask:
-    return TableTask(shipped_table(name))
+    """The task of shipped table ``name``: its record is read now, its table at the first evaluation."""
+    recipe = shipped_recipes()[name]
+    return TableTask(recipe.layout(name), read_reference(name), lambda: recipe.load(name))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     stale = []
     for name in args.tasks:
-        table = computed(recipes[name](name))
+        table = computed(recipes[name].load(name))
         record = table_json(table)
         if args.write:
             path = write_reference(table)

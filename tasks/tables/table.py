@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 from ConfigSpace import CategoricalHyperparameter, ConfigurationSpace, OrdinalHyperparameter
@@ -93,6 +93,16 @@ def space_from_levels(name: str, levels: Mapping[str, list[Any]]) -> Configurati
     return space
 
 
+@dataclass(frozen=True)
+class TableLayout:
+    """What a table task is before its data is read: the grid and fidelity levels it answers on."""
+
+    name: str
+    levels: dict[str, list[Any]]
+    description: str
+    fidelity: Fidelity | None = None
+
+
 class TableTask(Task):
     """A task that replays a ``Table``: an evaluation returns one recorded seed, chosen by ``seed``.
 
@@ -100,32 +110,58 @@ class TableTask(Task):
     expected objectives (mean over the recorded seeds). Without a fidelity a table with fidelity levels
     answers at its highest level.
 
+    The table is read at the first evaluation, not when the task is built: listing tasks or checking a
+    run folder needs only the layout and the reference record, and a table takes up to a second to read.
+    The data read must be the data the reference record was computed from (its hash), or the task refuses.
+
     Args:
-        table: the table, with its reference record attached.
+        layout: the grid, fidelity levels and description.
+        reference: the bounds, reference point and true front.
+        load: reads the table (a recipe).
     """
 
     clock = "simulated"
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, layout: TableLayout, reference: ReferenceRecord, load: Callable[[], Table]) -> None:
+        self.name = layout.name
+        self.description = layout.description
+        self.fidelity = layout.fidelity
+        self.space = space_from_levels(layout.name, layout.levels)
+        self.reference = reference
+        self.version = reference.version
+        self.objectives = reference.objectives
+        self.reference_point = reference.reference_point
+        self._layout = layout
+        self._load = load
+
+    @classmethod
+    def of(cls, table: Table) -> TableTask:
+        """The task of a table already in memory, with its reference record attached."""
         if table.reference is None:
             raise ValueError(f"table {table.name!r} has no reference record; attach one with "
                              "tasks.tables.reference.shipped(table) or computed(table)")
-        self.table = table
-        self.name = table.name
-        self.description = table.description
-        self.version = table.reference.version
-        self.objectives = table.reference.objectives
-        self.reference_point = table.reference.reference_point
-        self.fidelity = table.fidelity
-        self.space = space_from_levels(table.name, table.levels)
+        layout = TableLayout(table.name, table.levels, table.description, table.fidelity)
+        return cls(layout, table.reference, lambda: table)
+
+    @functools.cached_property
+    def table(self) -> Table:
+        table = self._load()
+        if table.sha256 != self.reference.data_sha256:
+            raise ValueError(
+                f"task {self.name!r}: its data (sha256 {table.sha256[:12]}) is not the data its reference record "
+                f"was computed from ({self.reference.data_sha256[:12]}); install the pinned data, or rewrite "
+                f"the record with: bag-of-baselines table write {self.name}")
+        if table.levels != self._layout.levels or table.fidelity != self._layout.fidelity:
+            raise ValueError(f"task {self.name!r}: the table read has another grid or fidelity than its layout")
+        return table
 
     def true_front(self) -> np.ndarray:
         """The Pareto front of the expected objectives over the whole table, shape (points, objectives)."""
-        assert self.table.reference is not None  # checked in __init__
-        return np.array(self.table.reference.front, dtype=float)
+        return np.array(self.reference.front, dtype=float)
 
     def data_hash(self) -> str:
-        return self.table.sha256
+        # the record's hash: ``table`` refuses data with any other, so no evaluation reads other data
+        return self.reference.data_sha256
 
     def check_config(self, config: Mapping[str, Any]) -> Config:
         # A table's space is a plain product of levels (no conditions, no forbidden clauses), so

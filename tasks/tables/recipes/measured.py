@@ -17,7 +17,7 @@ import numpy as np
 
 import tabular_data
 from tasks.base import Fidelity
-from tasks.tables.table import Table
+from tasks.tables.table import Table, TableLayout
 
 #: measured tables shipped under tabular_data/
 MEASURED_TABLES = ("cnn-digits-mf",)
@@ -26,19 +26,36 @@ MEASURED_OBJECTIVES = (("error", "val_error", ""), ("log10_params", "log10_param
                        ("latency_ms", "latency_ms", "ms"))
 
 
+def _provenance(name: str, folder: Path) -> dict:
+    path = folder / f"{name}.provenance.json"
+    if not path.exists() or not (folder / f"{name}.parquet").exists():
+        raise FileNotFoundError(f"{name}.parquet or its provenance is missing; build it with "
+                                "python -m tasks.live.build_table")
+    return json.loads(path.read_text())
+
+
+def measured_layout(name: str, folder: Path = tabular_data.FOLDER) -> TableLayout:
+    """The grid and epochs of measured table ``name``, from its provenance file alone."""
+    provenance = _provenance(name, folder)
+    epochs = int(provenance["epochs"])
+    return TableLayout(
+        name, provenance["grid"],
+        "CNN on sklearn digits measured by this suite (tasks.live.build_table): validation error, "
+        f"log10 parameters, CPU batch-1 latency; epochs 1..{epochs} as fidelity",
+        Fidelity("epochs", 1, epochs, values=tuple(float(e) for e in range(1, epochs + 1))),
+    )
+
+
 @functools.lru_cache(maxsize=None)
 def load_measured_table(name: str, folder: Path = tabular_data.FOLDER) -> Table:
     """The table ``<folder>/<name>.parquet`` on the grid of its provenance file, read once per process."""
     import pandas as pd
 
+    layout = measured_layout(name, folder)
+    levels = layout.levels
+    assert layout.fidelity is not None
+    epochs = int(layout.fidelity.max)
     path = folder / f"{name}.parquet"
-    provenance_path = folder / f"{name}.provenance.json"
-    if not path.exists() or not provenance_path.exists():
-        raise FileNotFoundError(f"{path.name} or its provenance is missing; build it with "
-                                "python -m tasks.live.build_table")
-    provenance = json.loads(provenance_path.read_text())
-    levels: dict[str, list] = provenance["grid"]
-    epochs = int(provenance["epochs"])
     frame = pd.read_parquet(path)
 
     sizes = [len(v) for v in levels.values()]
@@ -66,9 +83,6 @@ def load_measured_table(name: str, folder: Path = tabular_data.FOLDER) -> Table:
     return Table(
         name=name, levels=levels, objectives=tuple((o, unit) for o, _, unit in MEASURED_OBJECTIVES),
         values=values, cost=cost, n_seeds=n_seeds, sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-        version="1",
-        description="CNN on sklearn digits measured by this suite (tasks.live.build_table): validation error, "
-                    f"log10 parameters, CPU batch-1 latency; epochs 1..{epochs} as fidelity",
+        version="1", description=layout.description, fidelity=layout.fidelity,
         source=f"tabular_data/{name}.parquet (see {name}.provenance.json)",
-        fidelity=Fidelity("epochs", 1, epochs, values=tuple(float(e) for e in range(1, epochs + 1))),
     )

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tasks.tables.table import Table
+from tasks.tables.table import Table, TableLayout
 
 Metrics = dict[str, np.ndarray]  # metric name -> (rows, recorded seeds)
 Columns = dict[str, np.ndarray]  # parameter name -> its value in each row
@@ -61,6 +61,12 @@ def _padded(rows: list[list[float]], width: int) -> np.ndarray:
     for i, row in enumerate(rows):
         out[i, : len(row)] = row
     return out
+
+
+def table_layout(name: str) -> TableLayout:
+    """The grid of task ``name`` (a key of ``SOURCES``), known without reading its data."""
+    source = SOURCES[name]
+    return TableLayout(name, dict(source.levels), source.description)
 
 
 @functools.lru_cache(maxsize=None)

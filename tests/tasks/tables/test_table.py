@@ -9,7 +9,7 @@ import pytest
 
 from tasks.base import Fidelity
 from tasks.tables.reference import computed
-from tasks.tables.table import Table, TableTask
+from tasks.tables.table import Table, TableLayout, TableTask
 
 LEVELS = {"width": [8, 16, 32], "act": ["relu", "tanh"]}
 
@@ -28,7 +28,7 @@ def _table(**changes: object) -> Table:
 
 
 def test_lookup_reads_the_row_seed_and_level_asked_for() -> None:
-    task = TableTask(_table())
+    task = TableTask.of(_table())
     # row of (width=16, act="tanh") is 1 * 2 + 1 = 3 in mixed-radix order
     result = task.evaluate({"width": 16, "act": "tanh"}, fidelity=4, seed=3)
     row = np.arange(6 * 2 * 3 * 2).reshape(6, 2, 3, 2)[3]
@@ -43,12 +43,31 @@ def test_lookup_reads_the_row_seed_and_level_asked_for() -> None:
 
 
 def test_refusals_say_what_is_wrong() -> None:
-    task = TableTask(_table())
+    task = TableTask.of(_table())
     with pytest.raises(ValueError, match="invalid configuration"):
         task.evaluate({"width": 12, "act": "relu"})
     with pytest.raises(ValueError, match="outside"):
         task.evaluate({"width": 8, "act": "relu"}, fidelity=3)
     with pytest.raises(ValueError, match="no reference record"):
-        TableTask(replace(_table(), reference=None))
+        TableTask.of(replace(_table(), reference=None))
     with pytest.raises(ValueError, match="do not fit"):
         _table(fidelity=None)  # three levels recorded, none declared
+
+
+def test_the_table_is_read_at_the_first_evaluation_and_must_be_the_recorded_data() -> None:
+    table = _table()
+    reads: list[str] = []
+
+    def load(data: Table) -> Table:
+        reads.append(data.sha256)
+        return data
+
+    layout = TableLayout(table.name, table.levels, table.description, table.fidelity)
+    task = TableTask(layout, table.reference, lambda: load(table))
+    assert task.data_hash() == "0" * 64 and task.objective_names == ["loss", "size"] and reads == []
+    task.evaluate({"width": 8, "act": "relu"})
+    task.evaluate({"width": 8, "act": "tanh"})
+    assert reads == ["0" * 64]  # once
+    other = TableTask(layout, table.reference, lambda: replace(table, sha256="1" * 64))
+    with pytest.raises(ValueError, match="is not the data its reference record was computed from"):
+        other.evaluate({"width": 8, "act": "relu"})

@@ -38,7 +38,7 @@ def _write_table(folder: Path, epochs: int = 3, drop: tuple[int, int] | None = N
 
 
 def _task(folder: Path) -> TableTask:
-    return TableTask(shipped(load_measured_table("toy-mf", folder), folder))
+    return TableTask.of(shipped(load_measured_table("toy-mf", folder), folder))
 
 
 def test_lookup_matches_the_recorded_rows(tmp_path: Path) -> None:
