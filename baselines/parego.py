@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 from smac import HyperparameterOptimizationFacade, Scenario
+from smac.acquisition.maximizer.local_search import LocalSearch
 from smac.model.random_forest import RandomForest
 from smac.multi_objective.parego import ParEGO as SMACParEGO
 from smac.runhistory.dataclasses import TrialInfo, TrialValue
@@ -50,16 +51,32 @@ def make_smac(
         model = RandomForest(scenario.configspace, log_y=True, n_trees=10, bootstrapping=True, ratio_features=1.0,
                              min_samples_split=2, min_samples_leaf=1, max_depth=2**20, seed=seed,
                              n_jobs=1, max_leaf_nodes=None)
+    maximizer = HyperparameterOptimizationFacade.get_acquisition_maximizer(scenario)
+    maximizer._local_search.__class__ = _OrderedLocalSearch  # the same object, its start points ordered
     return HyperparameterOptimizationFacade(
         scenario,
         target_function if target_function is not None else _never_called,
         model=model,
+        acquisition_maximizer=maximizer,
         initial_design=HyperparameterOptimizationFacade.get_initial_design(scenario, n_configs=n_initial_design),
         intensifier=HyperparameterOptimizationFacade.get_intensifier(scenario, max_config_calls=1),
         multi_objective_algorithm=SMACParEGO(scenario, rho=rho),
         overwrite=True,
         logging_level=logging.ERROR,
     )
+
+
+class _OrderedLocalSearch(LocalSearch):
+    """SMAC's local search with its start points in an order that is the same in every process.
+
+    SMAC removes duplicate start points through a ``set`` of configurations, whose order follows
+    Python's string hashing, which is randomised per process: the same seed gave other trials in
+    another process (a resumed run, a Dask worker). Sorting them by their vectors fixes the order.
+    """
+
+    def _get_initial_points(self, *args: Any, **kwargs: Any) -> list[Configuration]:
+        points = super()._get_initial_points(*args, **kwargs)
+        return sorted(points, key=lambda config: tuple(np.nan_to_num(config.get_array(), nan=-1.0)))
 
 
 def _never_called(config: Configuration, seed: int = 0) -> float:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from smac.runhistory.enumerations import StatusType
 
@@ -64,3 +68,25 @@ def test_a_replayed_trial_is_not_evaluated_again_while_own_trials_are_pending() 
     later = [baseline.ask() for _ in range(3)]
     assert replayed.config not in [t.config for t in later]
     assert len({key.seed for key in baseline._smac.runhistory}) == 1
+
+
+@pytest.mark.slow
+def test_same_seed_gives_same_trials_in_processes_with_other_string_hashing() -> None:
+    # SMAC orders its local-search start points through a set of configurations, whose order follows
+    # the per-process string hash seed; a resumed run or a Dask worker is another process
+    script = (
+        "import json\n"
+        "from baselines.parego import ParEGO\n"
+        "from tasks import make_task\n"
+        "task = make_task('fcnet-naval')\n"
+        "baseline = ParEGO(task.space, task.objectives, None, seed=3, n_initial_design=5)\n"
+        "configs = []\n"
+        "for _ in range(25):\n"
+        "    trial = baseline.ask()\n"
+        "    baseline.tell(trial, task.evaluate(trial.config, None, trial.id))\n"
+        "    configs.append(trial.config)\n"
+        "print(json.dumps(configs))\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
+                           capture_output=True, text=True, check=True).stdout for seed in ("1", "2")]
+    assert runs[0] == runs[1]
