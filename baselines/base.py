@@ -6,7 +6,7 @@ import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, ClassVar, Mapping, NamedTuple, TypeVar
+from typing import Any, Callable, ClassVar, Literal, Mapping, NamedTuple, TypeVar
 
 import numpy as np
 from ConfigSpace import ConfigurationSpace
@@ -32,7 +32,7 @@ class Option:
     """
 
     default: Any
-    kind: str  # "integer", "real", "flag" or "choice"
+    kind: Literal["integer", "real", "flag", "choice"]
     low: float = -math.inf
     high: float = math.inf
     low_open: bool = False
