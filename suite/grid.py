@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 import tomllib
@@ -13,6 +12,7 @@ from typing import Any
 import yaml
 
 from baselines import BASELINES
+from baselines.base import OptionError
 from suite.cluster import ClusterConfig, TLSConfig, parse_cluster, parse_tls
 from suite.spec import Budget, RunSpec
 from tasks import TASKS
@@ -118,16 +118,11 @@ def _check_known(names: tuple[str, ...], registry: Registry[Any], key: str) -> N
 
 
 def _check_options(baseline: str, options: dict[str, Any]) -> None:
-    parameters = inspect.signature(BASELINES.get(baseline).__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return
-    accepted = [n for n in parameters if n not in ("self", "space", "objectives", "fidelity", "seed")]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise ConfigError(
-            f"baseline_options: {baseline} has no option(s) {', '.join(unknown)}; "
-            f"its options: {', '.join(accepted) or 'none'}"
-        )
+    """Every option of every baseline is checked before any run starts, not on a worker when its run starts."""
+    try:
+        BASELINES.get(baseline).check_options(options)
+    except OptionError as error:
+        raise ConfigError(f"baseline_options: {error}") from None
 
 
 def _positive_int(value: Any, key: str) -> int:

@@ -14,6 +14,10 @@ from suite.grid import ConfigError, build_config
     ({"plugins": {"a": 1}}, "plugins: expected a list of module names"),
     ({"plugins": "no_such_module_xyz"}, "cannot import 'no_such_module_xyz'"),
     ({"budget_seconds": -3}, "budget_seconds: expected a positive number"),
+    ({"baseline_options": {"mo_bohb": {"gamma": 1.0}}}, "baseline_options: baseline mo_bohb: option gamma must be"),
+    ({"baseline_options": {"nsga2": {"population_size": "20"}}}, "option population_size must be"),
+    ({"baseline_options": {"random_search": {"population": 4}}}, "random_search has no option.s. population"),
+    ({"baseline_options": {"random_search": [1]}}, "baseline_options: expected a mapping of baseline name -> mapping"),
 ])
 def test_bad_values_are_one_clear_error(values: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
