@@ -5,6 +5,10 @@ partial and complete folders alike, on the run's key (``suite.metadata.RunKey``:
 options asked, task name, version and data hash, seed, budget, workers). A folder of another run is
 refused with an error rather than re-run: its rows are results someone made, so only the user may
 discard them (``--fresh``) or keep them apart (another experiment name).
+
+Nothing is added to a folder whose run cannot be established (rows without a readable metadata.json),
+and a complete run is skipped only once its parquet reads and holds the recorded number of rows; one
+with a damaged parquet is rebuilt from its .jsonl if those rows are intact and all there, else refused.
 """
 
 from __future__ import annotations
@@ -19,19 +23,21 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
+import pandas as pd
+
 from baselines import BASELINES, Baseline
 from suite.evaluators import Evaluator
 from suite.loops import ReplayMismatch, run_wall, simulate
 from suite.metadata import RunKey, RunMetadata, load_metadata
-from suite.results_format import LOCK, METADATA, PARQUET, ROWS, ResultsError, Row, iter_rows, run_folder
+from suite.results_format import LOCK, METADATA, PARQUET, REDO, ROWS, ResultsError, Row, iter_rows, run_folder
 from suite.spec import RunSpec
-from suite.writer import RunWriter, recover_rows
+from suite.writer import RunWriter, compact, recover_rows
 from tasks import make_task
 from tasks.base import Task
 
 log = logging.getLogger(__name__)
 
-State = Literal["new", "partial", "complete"]
+State = Literal["new", "partial", "complete", "repair"]
 
 
 @contextlib.contextmanager
@@ -81,33 +87,97 @@ def check_same_run(folder: Path, found: RunMetadata, spec: RunSpec, task: Task) 
 
 
 def run_state(spec: RunSpec, root: Path, task: Task) -> tuple[State, int]:
-    """("new" | "partial" | "complete", rows recorded) of a spec's folder; ``task`` is the spec's task.
-    Raises ResultsError for a folder of another format version or another run, or a damaged row."""
+    """("new" | "partial" | "complete" | "repair", rows recorded) of a spec's folder; ``task`` is the spec's task.
+
+    "repair": a complete run whose parquet is damaged but whose .jsonl rows are intact and all there
+    (``execute`` rebuilds the parquet from them). Raises ResultsError, naming the folder and the fix, for
+    a folder of another format version or another run, a damaged row, rows without the metadata that
+    says which run made them, or a complete run whose files do not hold its recorded rows.
+    """
     folder = run_folder(root, spec.experiment, spec.task, spec.baseline, spec.seed)
     if not (folder / METADATA).exists():
+        _refuse_rows_of_no_run(folder)
         return "new", 0
-    metadata = load_metadata(folder)
+    try:
+        metadata = load_metadata(folder)
+    except ResultsError as error:
+        raise ResultsError(f"{error}; {REDO}") from None
     check_same_run(folder, metadata, spec, task)
     if metadata.status == "complete":
-        if not (folder / PARQUET).exists():
-            raise ResultsError(f"{folder}: metadata says complete but {PARQUET} is missing; use --fresh")
-        return "complete", metadata.n_evaluations or 0
+        return _verify_complete(folder, metadata), metadata.n_evaluations or 0
+    if (folder / PARQUET).exists() and not (folder / ROWS).exists():
+        # compaction never removes the rows before the run is marked complete
+        raise ResultsError(f"{folder}: a running run with {PARQUET} but no {ROWS}; {REDO}")
     # read only: a torn last line is cut off by the run's writer, under the run's lock
     return "partial", sum(1 for _ in iter_rows(folder / ROWS)) if (folder / ROWS).exists() else 0
+
+
+def _refuse_rows_of_no_run(folder: Path) -> None:
+    """Rows without metadata.json belong to no known run: a new run appended to them would mix two runs."""
+    found = [name for name in (ROWS, PARQUET) if (folder / name).exists() and (folder / name).stat().st_size > 0]
+    if found:
+        raise ResultsError(f"{folder}: holds {' and '.join(found)} but no {METADATA}, so no one can tell which "
+                           f"run made its rows; {REDO}")
+
+
+def _verify_complete(folder: Path, metadata: RunMetadata) -> State:
+    """"complete" when the parquet reads and holds the recorded number of rows, "repair" when it does
+    not but the .jsonl rows (still there after a crash before their removal) do; else raise."""
+    recorded = metadata.n_evaluations
+    problem = _parquet_problem(folder / PARQUET, recorded)
+    if problem is None:
+        if recorded is None:
+            log.warning("%s: complete; its metadata records no row count (an older version of the suite), so "
+                        "only checked that %s reads", folder, PARQUET)
+        return "complete"
+    if recorded is not None and _intact_rows(folder / ROWS) == recorded:
+        return "repair"
+    rows = f"no intact {ROWS} with all {recorded} rows" if recorded is not None else \
+        "no recorded row count to rebuild it against"
+    raise ResultsError(f"{folder}: metadata says complete but {problem}, and {rows}; {REDO}")
+
+
+def _parquet_problem(path: Path, recorded: int | None) -> str | None:
+    """What is wrong with a complete run's parquet (missing, unreadable, other than ``recorded`` rows)."""
+    if not path.exists():
+        return f"{PARQUET} is missing"
+    try:
+        n_rows = len(pd.read_parquet(path))
+    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        return f"{PARQUET} cannot be read ({type(error).__name__})"
+    if recorded is not None and n_rows != recorded:
+        return f"{PARQUET} holds {n_rows} rows, the metadata records {recorded}"
+    return None
+
+
+def _intact_rows(path: Path) -> int | None:
+    """The number of rows in a .jsonl whose every line is whole (a torn last line is no complete run)."""
+    try:
+        if not path.read_bytes().endswith(b"\n"):
+            return None
+        return sum(1 for _ in iter_rows(path))
+    except (OSError, ResultsError):
+        return None
 
 
 def execute(spec: RunSpec, root: Path, evaluator: Evaluator | None = None) -> Path:
     """Run ``spec`` into its folder under ``root`` and return the folder.
 
-    A complete run is skipped, a partial one resumed (see ``suite.loops``). Only one process writes a
-    run at a time (``run_lock``): a second execution waits, then finds the run complete or resumes it.
-    ``evaluator`` runs a wall-clock task's evaluations (``suite.evaluators.DaskEvaluator`` on Dask
-    workers); without it they run on threads here. Raises ResultsError for a folder that holds another run.
+    A complete run is skipped (after checking its files; a damaged parquet is rebuilt from intact rows),
+    a partial one resumed (see ``suite.loops``). Only one process writes a run at a time (``run_lock``):
+    a second execution waits, then finds the run complete or resumes it. ``evaluator`` runs a
+    wall-clock task's evaluations (``suite.evaluators.DaskEvaluator`` on Dask workers); without it they
+    run on threads here. Raises ResultsError for a folder that holds another run or that cannot be used.
     """
     folder = run_folder(root, spec.experiment, spec.task, spec.baseline, spec.seed)
     task = make_task(spec.task)
     with run_lock(folder, on_wait=lambda holder: log.info("%s: waiting for its writer %s", folder, holder)):
-        if run_state(spec, root, task)[0] == "complete":
+        state, n_rows = run_state(spec, root, task)
+        if state == "repair":
+            compact(folder)
+            (folder / ROWS).unlink()
+            log.warning("%s: rebuilt %s from the %d rows of %s", folder, PARQUET, n_rows, ROWS)
+        if state in ("complete", "repair"):
             return folder
         return _execute_locked(spec, folder, task, evaluator)
 

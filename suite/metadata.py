@@ -126,7 +126,7 @@ class RunMetadata:
     def to_json(self) -> dict[str, Any]:
         """The JSON object of metadata.json."""
         data = dataclasses.asdict(self)
-        return {k: v for k, v in data.items() if v or k not in _UNTIL_SET}
+        return {k: v for k, v in data.items() if k not in _UNTIL_SET or v not in (None, [])}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunMetadata:

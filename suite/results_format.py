@@ -34,6 +34,10 @@ LOCK = ".lock"
 
 Row = dict[str, Any]
 
+#: the way past a run folder the suite cannot use: its files are results someone made, so only the user
+#: discards them
+REDO = "move the folder away (or delete it) and run again; --fresh starts every run of the suite over"
+
 
 class ResultsError(ValueError):
     """A results folder that cannot be used as it is (another format version, a damaged row, another run)."""
@@ -127,8 +131,7 @@ def iter_rows(path: Path) -> Iterator[Row]:
         except json.JSONDecodeError:
             if number == len(lines):  # no newline after it: the write was cut off
                 return
-            raise ResultsError(f"{path}: line {number} is damaged (not JSON); move the run folder away, "
-                               "or re-run it with --fresh") from None
+            raise ResultsError(f"{path}: line {number} is damaged (not JSON); {REDO}") from None
 
 
 def read_rows(path: Path) -> pd.DataFrame:

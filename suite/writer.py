@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from suite.metadata import RunMetadata, timestamp
-from suite.results_format import METADATA, PARQUET, ROWS, Row, iter_rows, read_rows, to_json
+from suite.results_format import METADATA, PARQUET, REDO, ROWS, ResultsError, Row, iter_rows, read_rows, to_json
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -25,8 +25,13 @@ class RunWriter:
         self.metadata = metadata
         self.metadata.status = "running"
         folder.mkdir(parents=True, exist_ok=True)
-        self._write_metadata()
         self._file = open(folder / ROWS, "a", encoding="utf-8")
+        if not metadata.resumed and self._file.tell() != 0:
+            # rows of an unknown run: the new run's rows must not follow them (checked before the
+            # metadata is written, so the folder is left as it was)
+            self._file.close()
+            raise ResultsError(f"{folder}: {ROWS} holds rows but this is a new run; {REDO}")
+        self._write_metadata()
         self.n_rows = n_rows
 
     def _write_metadata(self) -> None:
@@ -47,10 +52,8 @@ class RunWriter:
         """Compact the rows to parquet and mark the run complete (in that order: a crash in between
         leaves a run that is still "running", with its rows)."""
         self._file.close()
-        frame = read_rows(self.folder / ROWS)
-        frame.to_parquet(self.folder / PARQUET, index=False)
         self.metadata.status = "complete"
-        self.metadata.n_evaluations = len(frame)
+        self.metadata.n_evaluations = compact(self.folder)
         self.metadata.wall_s = wall_s
         self.metadata.finished = timestamp()
         self._write_metadata()
@@ -66,6 +69,15 @@ class RunWriter:
         self.close()
         self.metadata.error = error
         self._write_metadata()
+
+
+def compact(folder: Path) -> int:
+    """Write the rows of ``folder``'s .jsonl to its parquet (whole or not at all) and return their number."""
+    frame = read_rows(folder / ROWS)
+    tmp = folder / (PARQUET + ".tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, folder / PARQUET)
+    return len(frame)
 
 
 def recover_rows(path: Path) -> list[Row]:
