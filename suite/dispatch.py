@@ -5,6 +5,12 @@ dies, Dask runs the task again elsewhere and ``execute`` resumes the folder. A l
 loop stays here on the client, in a thread, and each of its evaluations is a Dask task holding the
 run's worker resources (e.g. GPU=1), so N workers train N configurations at once.
 
+Live runs start as the workers present allow, re-read from the scheduler every second (``LiveAdmission``):
+on a batch cluster the workers join minutes after the suite starts, and every one that joins lets more
+runs start. A live run is admitted only once its N evaluations can all run at once, so that its wall
+clock, its time budget and its rows' start/end measure its own evaluations, not a wait in Dask's queue
+behind other runs' evaluations (which is what submitting every run at once would give).
+
 Finished runs are skipped, partial ones resumed; a folder that holds another run or a damaged row is
 reported and that run skipped, never mixed. A run that raises is reported and the others go on; its
 folder keeps every row written before the failure, with status "running" in its metadata.
@@ -15,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,13 +76,84 @@ def local_cluster(n_workers: int | None = None) -> LocalCluster:
     )
 
 
-def live_capacity(client: Client, resources: dict[str, float]) -> int:
-    """How many evaluations the cluster runs at once now: worker threads, or units of ``resources``."""
-    workers = list(client.scheduler_info(n_workers=-1)["workers"].values())
-    if not resources:
-        return sum(w.get("nthreads", 1) for w in workers)
-    return int(min(sum(w.get("resources", {}).get(name, 0) for w in workers) // amount
-                   for name, amount in resources.items()))
+#: the units of an evaluation that asks for no resource: one worker thread (no Dask resource has this
+#: name: ``dask worker --resources`` names have no spaces)
+THREADS = "worker threads"
+#: seconds between two looks at the workers present while live runs wait for them
+POLL_S = 1.0
+
+
+def evaluation_demand(spec: RunSpec) -> dict[str, float]:
+    """What one evaluation of a live run holds on its worker: its resources, or else a worker thread."""
+    return {name: float(amount) for name, amount in spec.resources.items()} or {THREADS: 1.0}
+
+
+def run_demand(spec: RunSpec) -> dict[str, float]:
+    """What a live run holds while it runs: ``n_workers`` evaluations at once."""
+    return {name: amount * spec.n_workers for name, amount in evaluation_demand(spec).items()}
+
+
+def cluster_capacity(client: Client) -> dict[str, float]:
+    """What the workers present now offer in all: their threads and the sums of their resources."""
+    capacity = {THREADS: 0.0}
+    for worker in client.scheduler_info(n_workers=-1)["workers"].values():
+        capacity[THREADS] += worker.get("nthreads", 1)
+        for name, amount in worker.get("resources", {}).items():
+            capacity[name] = capacity.get(name, 0.0) + amount
+    return capacity
+
+
+def _fits(demand: dict[str, float], offered: dict[str, float]) -> bool:
+    return all(offered.get(name, 0.0) >= amount for name, amount in demand.items())
+
+
+def _units(amounts: dict[str, float]) -> str:
+    return ", ".join(f"{amount:g} {name}" for name, amount in amounts.items())
+
+
+class LiveAdmission:
+    """Which waiting live runs may start now, from the workers present now (asked at every call).
+
+    A started run holds its ``run_demand`` until ``release``. A run starts once the workers offer its
+    demand beyond what the started runs hold, so no resource is ever promised twice. A run larger than
+    the whole cluster (``workers: 4`` with 2 GPUs present) starts alone once the cluster offers one
+    evaluation's worth, its evaluations taking turns, rather than wait for workers that may never come;
+    while no worker offers what an evaluation needs, runs wait and ``waiting_for`` says for what.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._held: dict[int, dict[str, float]] = {}
+        #: one line saying what the first waiting run waits for; None when none waits
+        self.waiting_for: str | None = None
+
+    def admit(self, waiting: list[tuple[int, RunSpec]]) -> list[int]:
+        """The keys of the first runs of ``waiting`` (key, spec), in order, that may start now."""
+        self.waiting_for = None
+        if not waiting:
+            return []
+        capacity = cluster_capacity(self._client)
+        started: list[int] = []
+        for key, spec in waiting:
+            demand = run_demand(spec)
+            free = {name: max(0.0, capacity.get(name, 0.0) - sum(h.get(name, 0.0) for h in self._held.values()))
+                    for name in demand}
+            if not _fits(demand, free):
+                if self._held or not _fits(evaluation_demand(spec), capacity):
+                    present = {name: capacity.get(name, 0.0) for name in demand}
+                    self.waiting_for = (f"live runs waiting for free workers: {len(waiting) - len(started)}; the "
+                                        f"next needs {_units(demand)}; free now {_units(free)} of {_units(present)} "
+                                        "present")
+                    break
+                log.warning("%s / %s / seed %d asks %s at once and the workers present offer %s: it starts alone, "
+                            "its evaluations taking turns until more workers join", spec.task, spec.baseline,
+                            spec.seed, _units(demand), _units({name: capacity.get(name, 0.0) for name in demand}))
+            self._held[key] = demand
+            started.append(key)
+        return started
+
+    def release(self, key: int) -> None:
+        self._held.pop(key, None)
 
 
 def _count_rows(folder: Path) -> int:
@@ -120,40 +198,47 @@ def run_grid(
         if state == "partial":
             log.info("resuming %s after %d recorded rows", folders[i], n_rows)
         to_run.append((i, task.clock, "resumed" if state == "partial" else "new"))
-    live = [(i, state) for i, clock, state in to_run if clock == "wall"]
     log.info("%d runs: %d complete, %d to resume, %d new, %d unusable", len(specs),
              sum(o is not None and o.state == "skipped" for o in outcomes),
              sum(state == "resumed" for *_, state in to_run), sum(state == "new" for *_, state in to_run),
              sum(o is not None and o.error is not None for o in outcomes))
 
     tabular = client.get_executor(pure=False)
-    live_pool = None
-    if live:
-        needed = max(specs[i].n_workers for i, _ in live)
-        resources = specs[live[0][0]].resources
-        capacity = live_capacity(client, resources)
-        if resources and capacity == 0:
-            log.warning("no worker offers the resources %s yet: live evaluations wait until one joins", resources)
-        live_pool = ThreadPoolExecutor(max_workers=max(1, capacity // needed), thread_name_prefix="live-run")
-    pending: dict[Future[Any], tuple[int, str]] = {}
-    for i, clock, state in to_run:
-        spec = specs[i]
-        if clock == "wall":
-            assert live_pool is not None
-            future = live_pool.submit(_execute_live, spec, root, client, plugins)
-        else:
+    admission = LiveAdmission(client)
+    state_of = {i: state for i, _, state in to_run}
+    waiting = [(i, specs[i]) for i, clock, _ in to_run if clock == "wall"]  # live runs not started, in order
+    live_pool = ThreadPoolExecutor(max_workers=len(waiting), thread_name_prefix="live-run") if waiting else None
+    pending: dict[Future[Any], int] = {}
+    for i, clock, _ in to_run:
+        if clock != "wall":
+            spec = specs[i]
             future = tabular.submit(_execute_with_plugins, spec, str(root), plugins,
                                     key=f"run-{spec.experiment}-{spec.task}-{spec.baseline}-{spec.seed}")
-        pending[future] = (i, state)
+            pending[future] = i
 
     already = sum(o is not None for o in outcomes)
     with tqdm(total=len(specs), initial=already, unit="run", disable=not progress, dynamic_ncols=True) as bar:
         try:
-            while pending:
-                done, _ = wait(pending, timeout=2.0, return_when=FIRST_COMPLETED)
+            told = None
+            while pending or waiting:
+                started = admission.admit(waiting)
+                waiting = [(i, spec) for i, spec in waiting if i not in started]
+                for index in started:
+                    assert live_pool is not None
+                    pending[live_pool.submit(_execute_live, specs[index], root, client, plugins)] = index
+                if admission.waiting_for != told:  # logged when it changes, not at every look
+                    told = admission.waiting_for
+                    if told is not None:
+                        log.warning(told)
+                done: set[Future[Any]] = set()
+                if pending:
+                    done, _ = wait(pending, timeout=POLL_S if waiting else 2.0, return_when=FIRST_COMPLETED)
+                else:
+                    time.sleep(POLL_S)
                 for future in done:
-                    index, state = pending.pop(future)
-                    spec = specs[index]
+                    index = pending.pop(future)
+                    admission.release(index)
+                    spec, state = specs[index], state_of[index]
                     try:
                         outcomes[index] = RunOutcome(spec, Path(future.result()), state=state)
                         log.info("finished %s (%s)", folders[index], state)
@@ -162,7 +247,8 @@ def run_grid(
                         log.error("run failed: %s: %s", folders[index], error)
                         bar.write(f"run failed: {spec.task} / {spec.baseline} / seed {spec.seed}: {error}")
                     bar.update()
-                bar.set_postfix(evaluations=sum(_count_rows(f) for f in folders), refresh=True)
+                bar.set_postfix_str(f"evaluations={sum(_count_rows(f) for f in folders)}"
+                                    + (f"; {told}" if told else ""), refresh=True)
         finally:
             if live_pool is not None:
                 live_pool.shutdown(wait=not pending, cancel_futures=True)

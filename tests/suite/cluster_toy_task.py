@@ -39,6 +39,7 @@ class ToyLiveTask(Task):
         self.objectives = (Objective("f1", 0.0, 1.0), Objective("f2", 0.0, 1.0))
 
     def _evaluate(self, config: Config, fidelity: float | None, seed: int) -> Result:
+        began = time.time()  # epoch seconds, comparable across runs and processes on one machine
         started = time.perf_counter()
         if config["behaviour"] == "raise":
             raise RuntimeError("toy evaluation diverged")
@@ -51,4 +52,4 @@ class ToyLiveTask(Task):
         x = float(config["x"])
         f2 = math.nan if config["behaviour"] == "nan" else 1.0 - x
         return Result({"f1": x, "f2": f2}, cost_s=time.perf_counter() - started,
-                      info={"where": _where(), "pid": os.getpid()})
+                      info={"where": _where(), "pid": os.getpid(), "began": began, "ended": time.time()})

@@ -9,9 +9,9 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -29,8 +29,18 @@ def environment() -> dict[str, str]:
 @dataclass
 class DaskProcesses:
     scheduler_file: Path
-    workers: dict[str, subprocess.Popen[bytes]]
+    folder: Path
+    workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     address: str = ""
+
+    def add_worker(self, name: str, extra: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+        """Start one single-threaded worker without a nanny (a killed worker stays dead); it joins once it
+        has started: wait for it with ``Client.wait_for_workers``."""
+        process = _start([DASK, "worker", "--scheduler-file", str(self.scheduler_file), "--nthreads", "1",
+                          "--no-nanny", "--name", name, "--no-dashboard", "--local-directory",
+                          str(self.folder / name), *extra], self.folder / f"worker-{name}.log")
+        self.workers[name] = process
+        return process
 
 
 def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -47,33 +57,29 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def dask_processes(folder: Path, workers: dict[str, list[str]]) -> Iterator[DaskProcesses]:
-    """A scheduler and one single-threaded worker per entry of ``workers`` (name -> extra arguments,
-    e.g. ["--resources", "GPU=1"]). Workers run without a nanny, so a killed worker stays dead."""
+    """A scheduler and one worker per entry of ``workers`` (name -> extra arguments, e.g.
+    ["--resources", "GPU=1"]), all started when this yields; ``add_worker`` starts more later.
+    Every process is killed on exit."""
     from distributed import Client
 
     folder.mkdir(parents=True, exist_ok=True)
     scheduler_file = folder / "scheduler.json"
-    started: list[subprocess.Popen[bytes]] = []
+    processes = DaskProcesses(scheduler_file, folder)
+    scheduler = _start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address",
+                        "127.0.0.1:0", "--scheduler-file", str(scheduler_file)], folder / "scheduler.log")
     try:
-        started.append(_start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                               "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file)],
-                              folder / "scheduler.log"))
         deadline = time.monotonic() + 60
         while not scheduler_file.exists():
-            if time.monotonic() > deadline or started[0].poll() is not None:
+            if time.monotonic() > deadline or scheduler.poll() is not None:
                 raise RuntimeError(f"dask scheduler did not start: {(folder / 'scheduler.log').read_text()}")
             time.sleep(0.1)
-        processes = DaskProcesses(scheduler_file, {})
         for name, extra in workers.items():
-            process = _start([DASK, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1",
-                              "--no-nanny", "--name", name, "--no-dashboard", "--local-directory",
-                              str(folder / name), *extra], folder / f"worker-{name}.log")
-            started.append(process)
-            processes.workers[name] = process
+            processes.add_worker(name, extra)
         with Client(scheduler_file=str(scheduler_file), timeout="30s") as client:
             client.wait_for_workers(len(workers), timeout=90)
             processes.address = client.scheduler.address
         yield processes
     finally:
-        for process in reversed(started):
+        for process in reversed(processes.workers.values()):
             _stop(process)
+        _stop(scheduler)
