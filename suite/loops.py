@@ -26,7 +26,7 @@ import numpy as np
 from baselines import Baseline
 from suite.evaluators import Evaluator, ThreadEvaluator, evaluate_safely
 from suite.results_format import Row, make_row, result_from_row, trial_from_row
-from suite.spec import Budget
+from suite.spec import MAX_EVALUATIONS, Budget
 from tasks.base import Result, Task, Trial
 
 RowSink = Callable[[Row], None]
@@ -50,6 +50,10 @@ class _Workers:
     def fill(self, baseline: Baseline, seed: int, budget: Budget, now: float) -> Iterator[tuple[int, Trial, int]]:
         """Ask one trial for each free worker while the budget allows: (worker, trial, evaluation seed)."""
         while self._free and budget.allows(self.asked, now):
+            if self.asked >= MAX_EVALUATIONS:  # only a time budget alone gets here
+                raise RuntimeError(
+                    f"the run asked {self.asked:,} trials and its clock is at {now:g} s of its {budget.seconds:g} s "
+                    "budget; give an evaluation budget too (whichever comes first ends the run)")
             worker = heapq.heappop(self._free)
             trial = baseline.ask()
             self.asked += 1

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
+
+#: the most evaluations one run may have: far beyond any HPO benchmark, and a run of more rows
+#: (hundreds of MB) is a typo, not an experiment
+MAX_EVALUATIONS = 1_000_000
+#: the longest clock one run may have: a year (of simulated time on a table, of wall time on a live task)
+MAX_SECONDS = 366 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
 class Budget:
-    """Stop asking after ``evaluations`` trials, or once the run's clock reaches ``seconds``."""
+    """Stop asking after ``evaluations`` trials or once the run's clock reaches ``seconds``, whichever
+    comes first (either may be None, not both)."""
 
     evaluations: int | None = None
     seconds: float | None = None
@@ -16,13 +24,23 @@ class Budget:
     def __post_init__(self) -> None:
         if self.evaluations is None and self.seconds is None:
             raise ValueError("a budget needs evaluations or seconds")
-        if self.evaluations is not None and self.evaluations < 1:
-            raise ValueError(f"budget evaluations must be >= 1, got {self.evaluations}")
-        if self.seconds is not None and not self.seconds > 0:
-            raise ValueError(f"budget seconds must be > 0, got {self.seconds}")
+        if self.evaluations is not None and not 1 <= self.evaluations <= MAX_EVALUATIONS:
+            raise ValueError(f"budget: expected 1 to {MAX_EVALUATIONS:,} evaluations per run, "
+                             f"got {self.evaluations:,}")
+        # not "> 0" alone: inf would run for ever, nan compares false everywhere
+        if self.seconds is not None and not (math.isfinite(self.seconds) and 0 < self.seconds <= MAX_SECONDS):
+            raise ValueError(f"budget_seconds: expected a finite number of seconds > 0 and at most "
+                             f"{MAX_SECONDS:.0f} (366 days) per run, got {self.seconds}")
 
     def allows(self, asked: int, now: float) -> bool:
         return (self.evaluations is None or asked < self.evaluations) and (self.seconds is None or now < self.seconds)
+
+    def describe(self) -> str:
+        """The budget in words, as the suite prints it in its plan."""
+        parts = [f"{self.evaluations} evaluations"] if self.evaluations is not None else []
+        if self.seconds is not None:
+            parts.append(f"{self.seconds:g} s of the run's clock")
+        return " or ".join(parts) + " per run" + (", whichever comes first" if len(parts) == 2 else "")
 
 
 @dataclass(frozen=True)
