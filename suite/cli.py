@@ -136,8 +136,10 @@ def _run_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--baselines", help="comma-separated baseline names (default: all registered)")
     parser.add_argument("--tasks", help="comma-separated task names")
     parser.add_argument("--seeds", type=int, help="number of seeds, 0..N-1 (default 3)")
-    parser.add_argument("--budget", type=int, help="evaluations per run (default 100)")
-    parser.add_argument("--budget-seconds", type=float, help="seconds of the run's clock per run")
+    parser.add_argument("--budget", type=int, help="evaluations per run (default 100 unless --budget-seconds is "
+                        "given; both: whichever comes first ends the run)")
+    parser.add_argument("--budget-seconds", type=float, help="seconds of the run's clock per run (simulated for "
+                        "tables; with --budget, whichever comes first ends the run)")
     parser.add_argument("--workers", type=int, help="parallel workers inside one run (default 1)")
     parser.add_argument("--experiment", help="experiment folder name (default 'default')")
     parser.add_argument("--results", type=Path, help="results root (default ./results)")
@@ -243,6 +245,7 @@ def _run(config: Any, plot: bool, progress: bool, fresh: bool) -> int:
     experiment = config.results / config.experiment
     print(f"{len(specs)} runs: {len(config.baselines)} baselines x {len(config.tasks)} tasks x "
           f"{len(config.seeds)} seeds -> {experiment}")
+    print(f"budget: {config.budget.describe()}")
     log = _start_log(experiment)
     print(f"log: {log.baseFilename}")
     try:

@@ -61,8 +61,9 @@ KEYS = {
     "baselines": "list of baseline names (default: every registered baseline)",
     "tasks": "list of task names",
     "seeds": "number of seeds (0..N-1) or a list of seeds",
-    "budget": "evaluations per run",
-    "budget_seconds": "seconds of the run's clock per run (simulated for tabular tasks)",
+    "budget": "evaluations per run; with budget_seconds, whichever comes first ends the run",
+    "budget_seconds": "seconds of the run's clock per run (simulated for tabular tasks); with budget, whichever "
+                      "comes first ends the run",
     "workers": "parallel workers inside one run (virtual workers on the simulated clock)",
     "experiment": "name of the experiment folder under results",
     "results": "results root folder",
