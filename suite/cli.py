@@ -179,12 +179,11 @@ def list_names(argv: list[str] | None = None, prog: str = f"{PROG} list") -> int
 
 
 def _list(args: argparse.Namespace, prog: str) -> int:
-    from suite.grid import ConfigError, build_config
-    from tasks.registry import UnknownNameError
+    from suite.grid import ConfigError, load_plugins
 
     try:
-        build_config({"plugins": _values(args).get("plugins")})
-    except (ConfigError, UnknownNameError, ValueError) as error:
+        load_plugins(_values(args).get("plugins"))
+    except ConfigError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     from baselines import BASELINES
@@ -194,6 +193,7 @@ def _list(args: argparse.Namespace, prog: str) -> int:
     for name in BASELINES.names():
         doc = (BASELINES.get(name).__doc__ or "").strip().splitlines()
         print(f"  {name:32s} {doc[0] if doc else ''}")
+    _list_broken(BASELINES.broken())
     print("tasks:")
     for name in TASKS.names():
         try:
@@ -203,7 +203,14 @@ def _list(args: argparse.Namespace, prog: str) -> int:
             print(f"  {name:32s} {objectives}{fidelity}")
         except (OSError, ValueError, RuntimeError, ImportError) as error:  # listed with why it is unavailable
             print(f"  {name:32s} (unavailable: {error})")
+    _list_broken(TASKS.broken())
     return 0
+
+
+def _list_broken(broken: dict[str, str]) -> None:
+    # a plug-in that failed to load is shown, not fatal: it fails only when a run names it
+    for name, error in broken.items():
+        print(f"  {name:32s} (broken plug-in: {error})")
 
 
 def run(argv: list[str] | None = None, prog: str = f"{PROG} run") -> int:
@@ -211,18 +218,17 @@ def run(argv: list[str] | None = None, prog: str = f"{PROG} run") -> int:
     args = _run_parser(prog).parse_args(argv)
     if args.list:
         return _list(args, prog)
-    from suite.grid import ConfigError, build_config
-    from tasks.registry import UnknownNameError
+    from suite.grid import build_config
 
     try:
         config = build_config(_values(args))
-    except (ConfigError, UnknownNameError, ValueError) as error:
+    except ValueError as error:  # ConfigError, and a plug-in that registers a name twice
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     try:
         return _run(config, plot=not args.no_plot, progress=not args.quiet, fresh=args.fresh)
-    except ValueError as error:  # an unreachable scheduler, a batch option dask-jobqueue refuses
-        print(f"{prog}: error: {str(error).strip().splitlines()[0]}", file=sys.stderr)
+    except ValueError as error:  # an unreachable scheduler, batch options dask-jobqueue refuses: all of it, one line
+        print(f"{prog}: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
 
 
@@ -246,7 +252,10 @@ def _run(config: Any, plot: bool, progress: bool, fresh: bool) -> int:
     print(f"{len(specs)} runs: {len(config.baselines)} baselines x {len(config.tasks)} tasks x "
           f"{len(config.seeds)} seeds -> {experiment}")
     print(f"budget: {config.budget.describe()}")
-    log = _start_log(experiment)
+    try:
+        log = _start_log(experiment)
+    except OSError as error:  # checked before, but the disk may have filled or the folder changed since
+        raise ValueError(f"results: cannot write in {experiment}: {error.strerror or error}") from None
     print(f"log: {log.baseFilename}")
     try:
         with open_client(config.cluster, config.scheduler, config.dask_workers, config.tls) as client:

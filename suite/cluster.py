@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,59 @@ def jobqueue_cluster(config: ClusterConfig, security: Any = None) -> Any:
     return _jobqueue_class(config.kind)(**kwargs)
 
 
+def connect_timeout_s() -> float:
+    """Dask's connect timeout (``distributed.comm.timeouts.connect``, 30 s unless configured), in seconds."""
+    import dask
+    from dask.utils import parse_timedelta
+
+    return float(parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="seconds"))
+
+
+def check_scheduler(address: str, security: Any = None) -> None:
+    """Ask ``address`` for its identity within Dask's connect timeout; ValueError (one line) unless a Dask
+    scheduler answers.
+
+    ``Client`` alone waits for ever when something else listens there (an HTTP server never completes Dask's
+    handshake) and may read a stranger's bytes as a frame length; this asks once, bounded, first.
+    """
+    import asyncio
+    import socket
+
+    from distributed.comm import connect
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    timeout = connect_timeout_s()
+    protocol, location = parse_address(address)
+    if protocol in ("tcp", "tls"):
+        host, port = parse_host_port(location)
+        try:  # a refused or unknown address answers at once, before Dask's retries use up the timeout
+            socket.create_connection((host, port), timeout=timeout).close()
+        except OSError as error:
+            raise ValueError(f"cannot reach the Dask scheduler {address}: {error.strerror or error}") from None
+
+    async def identity() -> Any:
+        args = security.get_connection_args("client") if security is not None else {}
+        comm = await connect(address, timeout=timeout, **args)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        reply = asyncio.run(asyncio.wait_for(identity(), timeout))
+    except (TimeoutError, asyncio.TimeoutError):
+        raise ValueError(f"no Dask scheduler answered at {address} within {timeout:g} s (Dask's connect timeout, "
+                         "distributed.comm.timeouts.connect): something else listens there, or the scheduler is "
+                         "busy; check the address and port") from None
+    except Exception as error:  # a stranger's bytes, a TLS mismatch, a closed connection: one line, no traceback
+        raise ValueError(f"no Dask scheduler at {address}: {type(error).__name__}: "
+                         f"{' '.join(str(error).split())}") from None
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        raise ValueError(f"{address} is a Dask {kind or 'server'}, not a scheduler; give the scheduler's address")
+
+
 @contextlib.contextmanager
 def open_client(
     cluster: ClusterConfig, scheduler: str | None = None, dask_workers: int | None = None,
@@ -130,7 +184,8 @@ def open_client(
     """A Dask client of the suite's cluster, closed (and a cluster we started, shut down) on exit.
 
     ``scheduler`` is an address (``tcp://host:port``, ``tls://...``) or a scheduler JSON file; it
-    wins over ``cluster``. Raises ValueError with one line when the scheduler cannot be reached.
+    wins over ``cluster``. Raises ValueError with one line when the scheduler does not answer within
+    Dask's connect timeout or dask-jobqueue refuses the batch options.
     """
     from distributed import Client
 
@@ -140,8 +195,11 @@ def open_client(
     with contextlib.ExitStack() as stack:
         try:
             if scheduler is not None:
-                where = {"scheduler_file": scheduler} if Path(scheduler).is_file() else {"address": scheduler}
-                client = stack.enter_context(Client(**where, security=security, timeout="20s"))
+                address = scheduler
+                if Path(scheduler).is_file():  # checked as JSON with an address by the suite's config
+                    address = json.loads(Path(scheduler).read_text())["address"]
+                check_scheduler(address, security)
+                client = stack.enter_context(Client(address, security=security))
             elif cluster.kind == "local":
                 client = stack.enter_context(Client(stack.enter_context(local_cluster(dask_workers))))
             else:

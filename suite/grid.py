@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from baselines import BASELINES
-from baselines.base import OptionError
 from suite.cluster import ClusterConfig, TLSConfig, parse_cluster, parse_tls
 from suite.spec import Budget, RunSpec
-from tasks import TASKS
-from tasks.registry import Registry
+
+if TYPE_CHECKING:
+    from tasks.registry import Registry
+
+# baselines and tasks (torch, SMAC, every table) are imported only once the cheap values are checked:
+# a mistyped value or path answers in well under a second
 
 DEFAULT_TASKS = ("fcnet-naval", "hpobench-mlp-vehicle", "nb201-cifar10")
 DEFAULT_SEEDS = 3
 DEFAULT_BUDGET = 100
+#: more seeds than this is a typo (every seed is one run per baseline and task), not an experiment
+MAX_SEEDS = 10_000
+#: a YAML 1.1 float needs a dot and a signed exponent (1.0e+3): ``1e3`` is read as the text '1e3'
+_NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?(inf|nan)", re.IGNORECASE)
 
 
 class ConfigError(ValueError):
@@ -80,20 +87,29 @@ KEYS = {
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
+    """The keys of a .yaml/.yml/.toml/.json config file; ConfigError names the file and what to fix."""
     if not path.exists():
         raise ConfigError(f"config file {path} does not exist")
-    text = path.read_text()
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder; give a .yaml, .toml or .json file")
+    if path.suffix not in (".toml", ".yaml", ".yml", ".json"):
+        raise ConfigError(f"config file {path}: use .yaml, .yml, .toml or .json")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {error.object[error.start]:#04x} at "
+                          f"offset {error.start}); save it as UTF-8") from None
+    except OSError as error:
+        raise ConfigError(f"config file {path} cannot be read: {error.strerror}") from None
     try:
         if path.suffix == ".toml":
             data = tomllib.loads(text)
-        elif path.suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text) or {}
         elif path.suffix == ".json":
             data = json.loads(text)
         else:
-            raise ConfigError(f"config file {path}: use .yaml, .yml, .toml or .json")
+            data = yaml.safe_load(text) or {}
     except (tomllib.TOMLDecodeError, yaml.YAMLError, json.JSONDecodeError) as error:
-        raise ConfigError(f"config file {path} cannot be parsed: {str(error).splitlines()[0]}") from None
+        raise ConfigError(f"config file {path} cannot be parsed: {' '.join(str(error).split())}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected a mapping of keys, got {type(data).__name__}")
     unknown = sorted(set(data) - set(KEYS))
@@ -113,46 +129,90 @@ def _names(value: Any, key: str) -> tuple[str, ...]:
 
 
 def _check_known(names: tuple[str, ...], registry: Registry[Any], key: str) -> None:
+    from tasks.registry import PluginError, UnknownNameError
+
     for name in names:
-        if name not in registry:
-            raise ConfigError(f"{key}: unknown {registry.kind} {name!r}; registered: {', '.join(registry.names())}")
+        try:
+            registry.get(name)
+        except (UnknownNameError, PluginError) as error:
+            raise ConfigError(f"{key}: {error}") from None
+
+
+def _text_hint(value: Any) -> str:
+    """Why a number arrived as text, when it did: YAML reads 1e3 as a string, TOML and JSON keep quotes."""
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
+        return (f" (the text {value!r}, not a number: YAML reads 1e3 as text, write 1000 or 1.0e+3; "
+                "and write numbers without quotes)")
+    return ""
 
 
 def _check_options(baseline: str, options: dict[str, Any]) -> None:
     """Every option of every baseline is checked before any run starts, not on a worker when its run starts."""
+    from baselines import BASELINES, OptionError
+
     try:
         BASELINES.get(baseline).check_options(options)
     except OptionError as error:
-        raise ConfigError(f"baseline_options: {error}") from None
+        hints = [_text_hint(v) for v in options.values() if _text_hint(v)]
+        raise ConfigError(f"baseline_options: {error}{hints[0] if hints else ''}") from None
 
 
 def _positive_int(value: Any, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{key}: expected a positive integer, got {value!r}")
+        raise ConfigError(f"{key}: expected a positive integer, got {value!r}{_text_hint(value)}")
     return value
 
 
-def build_config(values: dict[str, Any]) -> SuiteConfig:
-    """A validated SuiteConfig from flag or file values (None = not given); plugins are loaded first."""
-    given = {k: v for k, v in values.items() if v is not None}
-    plugins = given.get("plugins", ())
-    plugins = (plugins,) if isinstance(plugins, str) else plugins
+def _positive_number(value: Any, key: str, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigError(f"{key}: expected a positive number{what}, got {value!r}{_text_hint(value)}")
+    return float(value)
+
+
+def load_plugins(value: Any) -> tuple[str, ...]:
+    """Import the plug-in modules or files (``plugins:``, ``--plugin``); ConfigError names a broken one."""
+    from tasks.registry import PluginError, Registry
+
+    plugins = (value,) if isinstance(value, str) else (() if value is None else value)
     if not isinstance(plugins, (list, tuple)) or not all(isinstance(p, str) for p in plugins):
         raise ConfigError(f"plugins: expected a list of module names, got {plugins!r}")
-    plugins = tuple(plugins)
+    # a file is passed on by its absolute path: Dask workers import it from their own working folder
+    plugins = tuple(str(Path(p).resolve()) if p.endswith(".py") else p for p in plugins)
     for module in plugins:
         try:
             Registry.load_module(module)
-        except ImportError as error:
-            raise ConfigError(f"plugins: cannot import {module!r}: {error}") from None
-    kwargs: dict[str, Any] = {"plugins": plugins}
-    kwargs["baselines"] = _names(given["baselines"], "baselines") if "baselines" in given else tuple(BASELINES.names())
-    _check_known(kwargs["baselines"], BASELINES, "baselines")
-    if "tasks" in given:
-        kwargs["tasks"] = _names(given["tasks"], "tasks")
-    _check_known(kwargs.get("tasks", DEFAULT_TASKS), TASKS, "tasks")
+        except PluginError as error:
+            raise ConfigError(f"plugins: {error}") from None
+    return plugins
+
+
+def check_results_folder(folder: Path) -> None:
+    """Refuse a results folder that cannot be made or written, before any run starts (not at its first row)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing == folder and not folder.is_dir():
+        raise ConfigError(f"results: {folder} is a file, not a folder; give a folder path")
+    if not existing.is_dir():
+        raise ConfigError(f"results: {folder} lies under the file {existing}; give a folder path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"results: cannot write in {existing} (permission denied); give a writable folder")
+
+
+def build_config(values: dict[str, Any]) -> SuiteConfig:
+    """A validated SuiteConfig from flag or file values (None = not given).
+
+    Plain values (numbers, paths, cluster) are checked first, then plug-ins are loaded and names and
+    baseline options checked against the registries, so every mistake surfaces before any run starts.
+    """
+    given = {k: v for k, v in values.items() if v is not None}
+    kwargs: dict[str, Any] = {}
     if "seeds" in given:
         seeds = given["seeds"]
+        n_seeds = len(seeds) if isinstance(seeds, list) else seeds
+        if isinstance(n_seeds, int) and n_seeds > MAX_SEEDS:  # before the seeds are made: 10**9 fill the memory
+            raise ConfigError(f"seeds: at most {MAX_SEEDS:,} seeds (each is one run per baseline and task), "
+                              f"got {n_seeds:,}")
         if isinstance(seeds, list):
             if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
                 raise ConfigError(f"seeds: expected a list of non-negative integers, got {seeds!r}")
@@ -163,10 +223,13 @@ def build_config(values: dict[str, Any]) -> SuiteConfig:
             kwargs["seeds"] = tuple(range(_positive_int(seeds, "seeds")))
     evaluations = _positive_int(given["budget"], "budget") if "budget" in given else None
     seconds = given.get("budget_seconds")
-    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0):
-        raise ConfigError(f"budget_seconds: expected a positive number, got {seconds!r}")
+    if seconds is not None:
+        seconds = _positive_number(seconds, "budget_seconds", " of seconds")
     if evaluations is not None or seconds is not None:
-        kwargs["budget"] = Budget(evaluations=evaluations, seconds=seconds)
+        try:
+            kwargs["budget"] = Budget(evaluations=evaluations, seconds=seconds)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
     for key in ("workers", "dask_workers"):
         if key in given:
             kwargs[key] = _positive_int(given[key], key)
@@ -179,15 +242,27 @@ def build_config(values: dict[str, Any]) -> SuiteConfig:
         if not isinstance(given["results"], (str, Path)):
             raise ConfigError(f"results: expected a folder path, got {given['results']!r}")
         kwargs["results"] = Path(given["results"])
+    check_results_folder(kwargs.get("results", SuiteConfig.results) / kwargs.get("experiment", SuiteConfig.experiment))
+    kwargs.update(_cluster_values(given))
     if "baseline_options" in given:
         options = given["baseline_options"]
         if not isinstance(options, dict) or not all(isinstance(v, dict) for v in options.values()):
             raise ConfigError("baseline_options: expected a mapping of baseline name -> mapping of options")
-        _check_known(tuple(options), BASELINES, "baseline_options")
-        for name, opts in options.items():
+
+    kwargs["plugins"] = load_plugins(given.get("plugins"))
+    from baselines import BASELINES
+    from tasks import TASKS
+
+    kwargs["baselines"] = _names(given["baselines"], "baselines") if "baselines" in given else tuple(BASELINES.names())
+    _check_known(kwargs["baselines"], BASELINES, "baselines")
+    if "tasks" in given:
+        kwargs["tasks"] = _names(given["tasks"], "tasks")
+    _check_known(kwargs.get("tasks", DEFAULT_TASKS), TASKS, "tasks")
+    if "baseline_options" in given:
+        _check_known(tuple(given["baseline_options"]), BASELINES, "baseline_options")
+        for name, opts in given["baseline_options"].items():
             _check_options(name, opts)
-        kwargs["baseline_options"] = options
-    kwargs.update(_cluster_values(given))
+        kwargs["baseline_options"] = given["baseline_options"]
     return SuiteConfig(**kwargs)
 
 
@@ -206,14 +281,13 @@ def _cluster_values(given: dict[str, Any]) -> dict[str, Any]:
                 "://" in scheduler or re.fullmatch(r"[\w.\-]+:\d+", scheduler) or Path(scheduler).is_file()):
             raise ConfigError(f"scheduler: expected an address (tcp://HOST:PORT) or an existing scheduler file, "
                               f"got {scheduler!r}")
+        if Path(scheduler).is_file():
+            _check_scheduler_file(Path(scheduler))
         if kwargs.get("cluster", ClusterConfig()).kind != "local":
             raise ConfigError("give either scheduler (an existing cluster) or a batch cluster kind, not both")
         kwargs["scheduler"] = given["scheduler"]
     if "eval_timeout_s" in given:
-        timeout = given["eval_timeout_s"]
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise ConfigError(f"eval_timeout_s: expected a positive number of seconds, got {timeout!r}")
-        kwargs["eval_timeout_s"] = float(timeout)
+        kwargs["eval_timeout_s"] = _positive_number(given["eval_timeout_s"], "eval_timeout_s", " of seconds")
     if "resources" in given:
         resources = given["resources"]
         if not isinstance(resources, dict) or not all(
@@ -227,3 +301,15 @@ def _cluster_values(given: dict[str, Any]) -> dict[str, Any]:
                               "started with --resources GPU=1) or a batch cluster with gpus")
         kwargs["resources"] = dict(resources)
     return kwargs
+
+
+def _check_scheduler_file(path: Path) -> None:
+    """A scheduler file is the JSON that ``dask scheduler --scheduler-file`` writes, with the address."""
+    try:
+        record = json.loads(path.read_bytes())
+    except (ValueError, OSError) as error:  # not JSON, not UTF-8 or unreadable
+        raise ConfigError(f"scheduler: {path} is not a Dask scheduler file (not JSON: {error}); give the file "
+                          "that `dask scheduler --scheduler-file FILE` writes, or an address tcp://HOST:PORT") from None
+    if not isinstance(record, dict) or not isinstance(record.get("address"), str):
+        raise ConfigError(f"scheduler: {path} is JSON but no Dask scheduler file (no \"address\"); give the file "
+                          "that `dask scheduler --scheduler-file FILE` writes, or an address tcp://HOST:PORT")
