@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from dask_processes import ROOT, environment
 
 from suite.lifecycle import execute, run_state
 from suite.results_format import ResultsError, read_run, run_folder
@@ -201,3 +204,26 @@ def test_a_complete_run_with_no_rows_records_its_row_count(tmp_path: Path) -> No
     metadata, rows = read_run(folder)
     assert metadata["status"] == "complete" and metadata["n_evaluations"] == 0 and rows.empty
     assert run_state(spec, tmp_path, make_task(spec.task)) == ("complete", 0)
+
+
+@pytest.mark.slow
+def test_the_suite_reports_damaged_folders_and_exits_nonzero_instead_of_skipping_them(tmp_path: Path) -> None:
+    # as a user meets it: a suite run, two of its folders damaged, the same command again
+    command = [sys.executable, str(ROOT / "run_suite.py"), "--baselines", "random_search", "--tasks", "fcnet-naval",
+               "--seeds", "3", "--budget", "30", "--budget-seconds", "100000", "--experiment", "e",
+               "--results", str(tmp_path / "results"), "--dask-workers", "1", "--no-plot", "--quiet"]
+    first = subprocess.run(command, env=environment(), cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    assert first.returncode == 0, first.stderr
+    assert "budget: 30 evaluations or 100000 s of the run's clock per run, whichever comes first" in first.stdout
+    folders = [run_folder(tmp_path / "results", "e", "fcnet-naval", "random_search", s) for s in range(3)]
+    parquet = folders[0] / "evaluations.parquet"
+    parquet.write_bytes(parquet.read_bytes()[:200])
+    (folders[1] / "metadata.json").unlink()
+    before = [_files(f) for f in folders]
+    again = subprocess.run(command, env=environment(), cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    assert again.returncode == 1 and "1 runs were already complete (skipped)" in again.stdout, again.stdout
+    refused = [line for line in again.stderr.splitlines() if FIX in line]
+    assert len(refused) == 2 and "Traceback" not in again.stderr
+    assert str(folders[0]) in refused[0] and "evaluations.parquet cannot be read" in refused[0]
+    assert str(folders[1]) in refused[1] and "no metadata.json" in refused[1]
+    assert [_files(f) for f in folders] == before
