@@ -133,7 +133,6 @@ def test_table_subcommands_reach_their_tool(table: str) -> None:
     assert done.stdout.startswith("usage:")
 
 
-@pytest.mark.xfail(reason="the tasks/ table tools print argparse's usage block before the error line", strict=False)
 @pytest.mark.parametrize("table", ["check", "build", "import-devices"])
 def test_table_subcommands_answer_a_bad_flag_in_one_line(table: str) -> None:
     done = _bob("table", table, "--no-such-flag")

@@ -18,7 +18,6 @@ name=value``. A width of a deeper layer that is neither in the grid nor fixed ta
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import math
@@ -33,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 import tabular_data
+from tasks.command_line import OneLineParser
 from tasks.live.cnn import MAX_LAYERS
 
 #: the grid of the shipped table ``tabular_data/cnn-digits-mf.parquet``
@@ -266,7 +266,7 @@ def build(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Measure a multi-fidelity table of the live CNN task with Dask.")
+    parser = OneLineParser(description="Measure a multi-fidelity table of the live CNN task with Dask.")
     parser.add_argument("--name", default="cnn-digits-mf", help="table name (file stem under --out)")
     parser.add_argument("--dataset", default="digits", choices=["digits", "fashion-mnist", "flowers17"])
     parser.add_argument("--data-dir", default=None, help="folder of the data set's files (fashion-mnist, flowers17)")

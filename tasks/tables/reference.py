@@ -12,7 +12,6 @@ imports them), and ``tasks`` imports it only when a shipped task is built, so ``
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import replace
@@ -23,6 +22,7 @@ import numpy as np
 
 import tabular_data
 from tasks.base import Objective, ReferenceRecord
+from tasks.command_line import OneLineParser
 from tasks.tables.recipes import shipped_recipes
 from tasks.tables.table import Table, TableTask
 
@@ -121,7 +121,7 @@ def shipped_task(name: str) -> TableTask:
 
 def main(argv: list[str] | None = None) -> int:
     recipes = shipped_recipes()
-    parser = argparse.ArgumentParser(prog="python -m tasks.tables.reference",
+    parser = OneLineParser(prog="python -m tasks.tables.reference",
                                      description="Check or write tabular_data/<task>.json (bounds and true front).")
     parser.add_argument("--write", action="store_true", help="write the files (default: check them)")
     parser.add_argument("tasks", nargs="*", default=list(recipes), help="task names (default: every shipped table)")

@@ -221,12 +221,12 @@ def register_device_tasks(add: Callable[[str, Callable[[], Any]], None]) -> None
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
     import sys
 
+    from tasks.command_line import OneLineParser
     from tasks.tables.reference import write_reference
 
-    parser = argparse.ArgumentParser(prog="python -m tasks.tables.recipes.devices", description="Import NB201 device tables; write each task's bounds and front.")
+    parser = OneLineParser(prog="python -m tasks.tables.recipes.devices", description="Import NB201 device tables; write each task's bounds and front.")
     parser.add_argument("--hw-nas-bench", default=None, help="path of HW-NAS-Bench-v1_0.pickle")
     parser.add_argument("--help-dir", default=None, help="HELP's data/nasbench201 folder (latency/, str_arch2idx.pt)")
     parser.add_argument("--out", type=Path, required=True, help="folder for <task>.json")
