@@ -95,20 +95,17 @@ def test_live_runs_start_as_gpu_workers_join_and_overlap_once_two_are_present(
     outcomes: list[RunOutcome] = []
     # the suite starts with one worker that offers no GPU: its live runs must wait, not start and queue
     with dask_processes(tmp_path / "dask", {"cpu": []}) as dask, Client(dask.address, timeout="30s") as client:
-        suite = threading.Thread(target=lambda: outcomes.extend(
-            run_grid(client, specs, root, ("cluster_toy_plugin",), progress=False)))
+        suite = threading.Thread(target=lambda: outcomes.extend(  # daemon: a failed test does not wait for it
+            run_grid(client, specs, root, ("cluster_toy_plugin",), progress=False)), daemon=True)
         suite.start()
-        try:
-            _until(lambda: "live runs waiting for free workers: 4; the next needs 1 GPU; free now 0 GPU of 0 GPU present"
-                   in caplog.text, "the suite to say that its live runs wait")
-            assert not list(root.rglob("evaluations.*"))
-            dask.add_worker("gpu1", ["--resources", "GPU=1"])
-            client.wait_for_workers(2, timeout=60)
-            second_started = time.time()
-            dask.add_worker("gpu2", ["--resources", "GPU=1"])
-            client.wait_for_workers(3, timeout=60)
-        finally:
-            suite.join(timeout=120)
+        _until(lambda: "live runs waiting for free workers: 4; the next needs 1 GPU; free now 0 GPU of 0 GPU present"
+               in caplog.text, "the suite to say that its live runs wait")
+        assert not list(root.rglob("evaluations.*"))
+        dask.add_worker("gpu1", ["--resources", "GPU=1"])
+        client.wait_for_workers(2, timeout=60)
+        second_started = time.time()
+        dask.add_worker("gpu2", ["--resources", "GPU=1"])
+        suite.join(timeout=120)
     assert not suite.is_alive()
     assert [o.error for o in outcomes] == [None] * 4
     assert "free now 0 GPU of 1 GPU present" in caplog.text  # one GPU: one run, the others wait
