@@ -66,3 +66,11 @@ def test_nan_objectives_are_written_as_null(tmp_path: Path) -> None:
     writer.close()
     line = (tmp_path / "evaluations.jsonl").read_text().splitlines()[0]
     assert json.loads(line)["objective.f"] is None and "NaN" not in line
+
+
+def test_a_new_run_is_never_written_after_rows_of_an_unknown_run(tmp_path: Path) -> None:
+    # the lifecycle refuses such a folder first; the writer refuses it too, before it writes any metadata
+    (tmp_path / "evaluations.jsonl").write_text(json.dumps(_row(0)) + "\n")
+    with pytest.raises(ResultsError, match="holds rows but this is a new run; move the folder away"):
+        _writer(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evaluations.jsonl"]
