@@ -1,8 +1,9 @@
 """Command line: ``python -m analysis results/<experiment> --out figures/ [--indicator hv|igdplus|epsilon]``
 writes every figure and table.
 
-Bad input (a missing folder, a bad option, runs that disagree with their task) ends with one line on
-stderr and exit status 2, never a traceback.
+Bad input (a missing folder, a bad option, runs that disagree with their task, runs of several
+experiments or definitions) ends with one line on stderr and exit status 2, never a traceback. Run folders
+left out (unreadable, damaged) and runs not ranked (failed, incomplete) are named on stderr, one line each.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ def _pair(text: str) -> tuple[int, int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected two objective indices such as 0,1, got {text!r}") from None
     return first, second
+
+
+def _condition(text: str) -> tuple[str, str]:
+    key, equals, value = text.partition("=")
+    if not equals or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE such as budget.evaluations=50, got {text!r}")
+    return key.strip(), value.strip()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,6 +57,12 @@ def build_parser(prog: str = "python -m analysis") -> argparse.ArgumentParser:
                      help="hv: hypervolume and its regret (default); igdplus: IGD+; epsilon: additive epsilon; the "
                           "last two and the regret against each task's true front, else its best-known front")
     cli.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
+    cli.add_argument("--where", type=_condition, action="append", default=[], metavar="KEY=VALUE",
+                     help="analyse only the runs whose metadata.json has this value at this dotted key, e.g. "
+                          "experiment=small, budget.evaluations=50, baseline.options.NAME=VALUE (repeatable)")
+    cli.add_argument("--include-incomplete", action="store_true",
+                     help="rank failed and incomplete runs with the complete ones (marked in tables and figures); "
+                          "by default they are drawn dotted, named under the figures and in runs.md, not ranked")
     return cli
 
 
@@ -59,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         written = analyse(args.experiment, args.out, x=args.x, log_x=args.log_x, statistic=args.statistic,
                           objectives=args.objectives, tabular_data=args.tabular_data, alpha=args.alpha,
-                          indicator=args.indicator)
+                          indicator=args.indicator, where=args.where, include_incomplete=args.include_incomplete)
     except (ValueError, OSError) as error:  # bad input or an unwritable --out: one line, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2

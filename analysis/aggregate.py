@@ -95,8 +95,8 @@ def reference_fronts(runs: list[Run], tabular_data: Path | str | None = None) ->
 
 
 def indicator_curves(runs: list[Run], indicator: str = "hv", tabular_data: Path | str | None = None) -> pd.DataFrame:
-    """One row per evaluation of every run: task, baseline, seed, evaluation, time, clock, complete,
-    indicator, front ("true" or "best-known"), value (the indicator after that evaluation), and for the
+    """One row per evaluation of every run: task, baseline, seed, evaluation, time, clock, complete, state
+    (``Run.state``), indicator, front ("true" or "best-known"), value (the indicator after that evaluation), and for the
     hypervolume regret (reference front's hypervolume minus the run's) and reference_hypervolume.
 
     Raises ValueError for a run that reaches a hypervolume above its task's true front (the shipped
@@ -134,6 +134,7 @@ def indicator_curves(runs: list[Run], indicator: str = "hv", tabular_data: Path 
             "time": run.end,
             "clock": run.clock,
             "complete": run.complete,
+            "state": run.state,
             "indicator": indicator,
             "front": front.kind,
             "value": values,

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,8 @@ from tabular_data import FOLDER as SHIPPED_FOLDER
 
 #: relative tolerance when comparing bounds written in metadata with the shipped ones
 _BOUND_RTOL = 1e-9
+#: how to get past a damaged run folder
+_REDO = "run the suite on it again, or move the folder away"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,29 @@ class Run:
     def complete(self) -> bool:
         return self.metadata.get("status") == "complete"
 
+    @property
+    def state(self) -> str:
+        """"complete"; "failed" (an error stopped it, recorded in the metadata); or "incomplete" (still
+        running, or stopped without a word: a killed process)."""
+        if self.complete:
+            return "complete"
+        return "failed" if self.metadata.get("error") else "incomplete"
+
+    @property
+    def budget(self) -> str:
+        """The run's budget in words: "50 evaluations", "600 s", or both (whichever came first)."""
+        budget = self.metadata.get("budget") or {}
+        parts = [f"{budget['evaluations']} evaluations"] if budget.get("evaluations") is not None else []
+        parts += [f"{budget['seconds']:g} s"] if budget.get("seconds") is not None else []
+        return " or ".join(parts) or "unknown"
+
+    @property
+    def progress(self) -> str:
+        """How far the run got: "complete", or "failed after 10 evaluations (budget 50 evaluations)"."""
+        if self.complete:
+            return "complete"
+        return f"{self.state} after {len(self.rows)} evaluations (budget {self.budget})"
+
     @cached_property
     def values(self) -> np.ndarray:
         """Raw objective values (n, m) to report: expected ones where the task records them (tables),
@@ -102,28 +128,213 @@ class Run:
 
 
 def read_run(folder: Path) -> Run:
-    """The run in ``folder``; raises ValueError (``ResultsError``) naming the file for an unreadable or
-    foreign folder."""
+    """The run in ``folder``; raises ValueError (``ResultsError``) naming the file for an unreadable,
+    foreign or damaged folder: a complete run must hold a readable parquet of the recorded number of rows."""
     folder = Path(folder)
-    metadata, rows = results_format.read_run(folder)
+    metadata = results_format.read_metadata(folder)
     for key in ("task", "baseline", "seed"):
         if key not in metadata:
             raise results_format.ResultsError(f"{folder / results_format.METADATA}: metadata has no {key!r}")
-    return Run(folder, metadata, rows.reset_index(drop=True))
+    if metadata.get("status") == "complete" and not (folder / results_format.PARQUET).exists():
+        raise results_format.ResultsError(f"{folder}: metadata says complete but {results_format.PARQUET} is missing; "
+                                          f"{_REDO}")
+    try:
+        rows = results_format.read_run(folder)[1]
+    except results_format.ResultsError:
+        raise
+    except (OSError, ValueError) as error:  # pyarrow's errors are ValueErrors or OSErrors
+        raise results_format.ResultsError(f"{folder}: its rows cannot be read ({_first_line(error)}); {_REDO}") from None
+    recorded = metadata.get("n_evaluations")
+    if metadata.get("status") == "complete" and recorded is not None and recorded != len(rows):
+        raise results_format.ResultsError(
+            f"{folder / results_format.PARQUET}: holds {len(rows)} rows, the metadata records {recorded}; {_REDO}")
+    run = Run(folder, metadata, rows.reset_index(drop=True))
+    if len(rows) and "end" not in rows:
+        raise results_format.ResultsError(f"{folder}: its rows have no 'end' column")
+    run.values  # noqa: B018 (a row file without an objective's column is refused here, not half-way through a figure)
+    return run
 
 
-def load_experiment(path: Path | str) -> list[Run]:
-    """Every run below ``path`` (an experiment folder, or any folder holding run folders), sorted by
-    task, baseline and seed. Runs of one task must agree on objectives, bounds and reference point."""
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+#: the files that make a folder a run folder, whichever of them survived
+_RUN_FILES = (results_format.METADATA, results_format.PARQUET, results_format.ROWS, results_format.LOCK)
+#: what defines a run, besides its seed, as dotted metadata keys: runs of one task must agree on the first
+#: group, runs of one task and baseline also on the second (the options are expanded to one key each)
+_TASK_DEFINITION = ("budget.evaluations", "budget.seconds", "n_workers", "task.version", "task.data_hash")
+_BASELINE_DEFINITION = "baseline.options"
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A run folder the analysis cannot use, and why."""
+
+    folder: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """The usable runs below a folder (complete, incomplete and failed ones, sorted by task, baseline and
+    seed) and every run folder left out, with its reason."""
+
+    root: Path
+    runs: list[Run]
+    left_out: list[LeftOut]
+
+
+def lookup(metadata: dict[str, Any], key: str) -> Any:
+    """The value at a dotted ``key`` of ``metadata`` (``budget.evaluations``); KeyError when absent."""
+    value: Any = metadata
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise KeyError(key)
+        value = value[part]
+    return value
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:  # a bare word such as an experiment name
+        return text
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else results_format.to_json(value, sort_keys=True)
+
+
+def select(runs: list[Run], where: Sequence[tuple[str, str]]) -> list[Run]:
+    """The runs whose metadata hold every (dotted key, value) of ``where`` (values as JSON, else text)."""
+    for key, text in where:
+        found = []
+        for run in runs:
+            try:
+                found.append(_text(lookup(run.metadata, key)))
+            except KeyError:
+                continue
+        if not found:
+            raise ValueError(f"--where {key}={text}: no run has a metadata key {key!r} (e.g. experiment, "
+                             f"budget.evaluations, n_workers, task.version, baseline.options.NAME)")
+        wanted = _parse_value(text)
+        kept = []
+        for run in runs:
+            try:
+                if lookup(run.metadata, key) == wanted:
+                    kept.append(run)
+            except KeyError:
+                continue
+        if not kept:
+            raise ValueError(f"--where {key}={text}: no run matches; its values are {', '.join(sorted(set(found)))}")
+        runs = kept
+    return runs
+
+
+def scan_experiment(path: Path | str, where: Sequence[tuple[str, str]] = ()) -> Experiment:
+    """Every run folder below ``path`` (an experiment folder, or any folder holding run folders): the
+    usable runs, filtered by ``where`` (see ``select``), and those left out with their reason.
+
+    Raises ValueError for a missing folder, a folder without runs, and a mixture that must not be merged
+    into one comparison (see ``check_one_experiment``).
+    """
     root = Path(path)
     if not root.is_dir():
         raise ValueError(f"results folder {str(root)!r} does not exist; give a folder such as results/<experiment>")
-    runs = [read_run(p.parent) for p in sorted(root.rglob(results_format.METADATA))]
-    if not runs:
+    folders = sorted({p.parent for name in _RUN_FILES for p in root.rglob(name)})
+    if not folders:
         raise ValueError(f"no runs under {str(root)!r}: expected <task>/<baseline>/<seed>/metadata.json below it")
+    runs, left_out = [], []
+    for folder in folders:
+        if not (folder / results_format.METADATA).exists():
+            left_out.append(LeftOut(folder, f"no {results_format.METADATA}, so nothing says which run its rows "
+                                            f"belong to; {_REDO}"
+                                    if _has_rows(folder) else
+                                    f"no {results_format.METADATA} and no rows: the run never recorded anything"))
+            continue
+        try:
+            runs.append(read_run(folder))
+        except ValueError as error:
+            left_out.append(LeftOut(folder, str(error)))
+    if where:
+        runs = select(runs, where)
+    if not runs:
+        raise ValueError(f"no usable run under {str(root)!r}: {len(left_out)} run folders left out, e.g. "
+                         f"{left_out[0].folder}: {left_out[0].reason}")
     runs.sort(key=lambda r: (r.task, r.baseline, r.seed))
+    check_one_experiment(runs)
     _check_same_task_description(runs)
-    return runs
+    return Experiment(root, runs, left_out)
+
+
+def _has_rows(folder: Path) -> bool:
+    return (folder / results_format.PARQUET).exists() or (folder / results_format.ROWS).exists()
+
+
+def load_experiment(path: Path | str, where: Sequence[tuple[str, str]] = ()) -> list[Run]:
+    """The usable runs of ``scan_experiment`` (complete, incomplete and failed: ``Run.state`` says which);
+    each run folder left out is a warning naming it and the reason."""
+    experiment = scan_experiment(path, where)
+    for left in experiment.left_out:
+        warnings.warn(f"left out {left.folder}: {left.reason}", stacklevel=2)
+    return experiment.runs
+
+
+def _experiment_folder(run: Run) -> Path:
+    # the layout is <experiment>/<task>/<baseline>/<seed>: copies of one experiment differ here
+    return run.folder.parents[2] if len(run.folder.parents) > 2 else run.folder
+
+
+def check_one_experiment(runs: list[Run]) -> None:
+    """Raise ValueError when ``runs`` are not the seeds of one experiment: runs of several experiments
+    (names or folders), one run twice, or runs of one task (or task and baseline) that differ in their
+    definition (budget, workers, task version or data, baseline options). The message names what differs
+    and how to pick one."""
+    experiments: dict[tuple[Path, str], list[Run]] = {}
+    for run in runs:
+        experiments.setdefault((_experiment_folder(run), str(run.metadata.get("experiment"))), []).append(run)
+    if len(experiments) > 1:
+        found = "; ".join(f"{name!r} in {folder} ({len(of)} runs)" for (folder, name), of in experiments.items())
+        names = sorted({name for _, name in experiments})
+        by_name = f", or pick one by name with --where experiment={names[0]}" if len(names) > 1 else ""
+        raise ValueError(f"runs of {len(experiments)} experiments: {found}; they are not seeds of one "
+                         f"experiment: point at one experiment folder{by_name}")
+    seen: dict[tuple[str, str, int], Run] = {}
+    for run in runs:
+        other = seen.setdefault((run.task, run.baseline, run.seed), run)
+        if other is not run:
+            raise ValueError(f"{run.task}/{run.baseline} seed {run.seed} is in two folders, {other.folder} and "
+                             f"{run.folder}; point at the folder of one of them")
+    for task in sorted({run.task for run in runs}):
+        of_task = [run for run in runs if run.task == task]
+        _check_same_definition(task, of_task, _TASK_DEFINITION)
+        for baseline in sorted({run.baseline for run in of_task}):
+            of_baseline = [run for run in of_task if run.baseline == baseline]
+            options = sorted({f"{_BASELINE_DEFINITION}.{name}" for run in of_baseline
+                              for name in run.metadata["baseline"].get("options", {})})
+            _check_same_definition(f"{task}/{baseline}", of_baseline, tuple(options))
+
+
+def _check_same_definition(scope: str, runs: list[Run], keys: tuple[str, ...]) -> None:
+    for key in keys:
+        groups: dict[str, list[Run]] = {}
+        for run in runs:
+            try:
+                value = _text(lookup(run.metadata, key))
+            except KeyError:
+                value = "(absent)"
+            groups.setdefault(value, []).append(run)
+        if len(groups) > 1:
+            found = ", ".join(f"{value} ({_seeds(of)})" for value, of in groups.items())
+            raise ValueError(f"runs of {scope} differ in {key}: {found}; they are not seeds of one experiment: "
+                             f"pick one with --where {key}={next(iter(groups))}, or move the others to another "
+                             "experiment folder")
+
+
+def _seeds(runs: list[Run]) -> str:
+    baselines = sorted({run.baseline for run in runs})
+    return "; ".join(f"{b} seeds {','.join(str(r.seed) for r in runs if r.baseline == b)}" for b in baselines)
 
 
 def _check_same_task_description(runs: list[Run]) -> None:

@@ -7,6 +7,8 @@ the PNG path, so a notebook can show it and a CLI can list it.
 from __future__ import annotations
 
 import math
+import sys
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -20,9 +22,9 @@ import pandas as pd  # noqa: E402
 import scikit_posthocs  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from analysis.aggregate import INDICATORS, X_LABELS, aggregate, indicator_curves  # noqa: E402
+from analysis.aggregate import INDICATORS, X_LABELS, aggregate, indicator_curves, x_values  # noqa: E402
 from analysis.indicators import nondominated  # noqa: E402
-from analysis.io import Run, load_experiment  # noqa: E402
+from analysis.io import Run, scan_experiment  # noqa: E402
 
 _PANEL_WIDTH = 4.2
 _PANEL_HEIGHT = 3.2
@@ -55,6 +57,14 @@ def _save(figure: plt.Figure, stem: Path) -> Path:
     return png
 
 
+def _footnote(figure: plt.Figure, note: str) -> None:
+    """``note`` under the panels (runs a figure leaves out or includes although incomplete), wrapped."""
+    if note:
+        lines = textwrap.wrap(note, int(figure.get_figwidth() * 16))
+        figure.set_figheight(figure.get_figheight() + 0.16 * len(lines))  # the panels keep their height
+        figure.supxlabel("\n".join(lines), fontsize="small", horizontalalignment="left", x=0.01)
+
+
 def _legend(figure: plt.Figure, axes: list[plt.Axes]) -> None:
     # a baseline may be missing from some panels: collect each label once, from any panel
     entries: dict[str, object] = {}
@@ -76,9 +86,13 @@ def _y_label(indicator: str, value: str, front: str) -> str:
 
 def plot_over_time(
     summary: pd.DataFrame, stem: Path, x: str = "evaluations", log_x: bool = False, statistic: str = "median",
+    set_aside: pd.DataFrame | None = None, note: str = "",
 ) -> Path:
     """One panel per task, one line per baseline with its band, from ``aggregate``'s table (which says the
-    indicator, the value drawn and the reference front of each task)."""
+    indicator, the value drawn and the reference front of each task).
+
+    ``set_aside``: ``indicator_curves`` rows of runs left out of the statistics (failed, incomplete), each
+    drawn as a thin dotted line in its baseline's colour; ``note`` is written under the panels."""
     if summary.empty:
         raise ValueError("nothing to plot: no run has a finished evaluation")
     sns.set_theme(style="whitegrid", context="paper")
@@ -95,6 +109,8 @@ def plot_over_time(
                     drawstyle="steps-post")
             ax.fill_between(line["x"], line["lower"], line["upper"], color=colours[baseline], alpha=0.2, linewidth=0,
                             step="post")
+        if set_aside is not None and len(set_aside):
+            _draw_set_aside(ax, set_aside[set_aside["task"] == task], x, value, colours)
         ax.set_title(task)
         ax.set_xlabel(X_LABELS[x])
         ax.set_ylabel(_y_label(indicator, value, str(of_task["front"].iloc[0])))
@@ -106,7 +122,16 @@ def plot_over_time(
     better = "lower" if value == "regret" or not INDICATORS[indicator].higher_is_better else "higher"
     figure.suptitle(f"{name} ({better} is better): {statistic} across seeds\n(band: {band})")
     _legend(figure, axes)
+    _footnote(figure, note)
     return _save(figure, stem)
+
+
+def _draw_set_aside(ax: plt.Axes, curves: pd.DataFrame, x: str, value: str,
+                    colours: dict[str, tuple[float, float, float]]) -> None:
+    curves = curves.assign(x=x_values(curves, x))
+    for (baseline, _), run in curves.groupby(["baseline", "seed"], sort=True):
+        ax.plot(run["x"], run[value], color=colours.get(baseline, "grey"), linewidth=0.8, linestyle=":",
+                drawstyle="steps-post", label="not ranked (failed, incomplete)")
 
 
 def _label(run: Run, index: int) -> str:
@@ -153,10 +178,10 @@ def _one_task(runs: list[Run], objectives: tuple[int, int], what: str) -> tuple[
     return i, j, baselines, _palette(baselines)
 
 
-def plot_fronts(runs: list[Run], stem: Path, objectives: tuple[int, int] = (0, 1)) -> Path:
+def plot_fronts(runs: list[Run], stem: Path, objectives: tuple[int, int] = (0, 1), note: str = "") -> Path:
     """Final Pareto fronts of one task: a panel per baseline (each seed thin, all seeds pooled thick) and
     a last panel with every baseline's pooled front. With more than two objectives, the front of the
-    chosen pair (projection) is drawn."""
+    chosen pair (projection) is drawn. ``note`` is written under the panels."""
     i, j, baselines, colours = _one_task(runs, objectives, "plot_fronts")
     figure, axes = _panels(len(baselines) + 1)
     everything = np.vstack([run.values[:, [i, j]] for run in runs])
@@ -177,6 +202,7 @@ def plot_fronts(runs: list[Run], stem: Path, objectives: tuple[int, int] = (0, 1
         _scales(ax, everything)
     figure.suptitle(f"{runs[0].task}: final Pareto fronts")
     axes[-1].legend(frameon=False)
+    _footnote(figure, note)
     return _save(figure, stem)
 
 
@@ -206,9 +232,11 @@ def attainment_surfaces(sets: list[np.ndarray], percentiles: tuple[float, ...]) 
 
 def plot_attainment(
     runs: list[Run], stem: Path, objectives: tuple[int, int] = (0, 1), percentiles: tuple[float, ...] = (25, 50, 75),
+    note: str = "",
 ) -> Path:
     """Empirical attainment surfaces (moocore.eaf) of one task's baselines over their seeds: the median
     surface solid, the other percentiles dashed (lower percentile = attained by fewer runs = better).
+    ``note`` is written under the panel.
 
     Fonseca et al., 2011, "On the computation of the empirical attainment function" (EMO).
     """
@@ -229,6 +257,7 @@ def plot_attainment(
     others = ", ".join(f"{p:g}%" for p in percentiles if p != 50)
     ax.set_title(f"{runs[0].task}: attainment surfaces\n50% solid" + (f", {others} dashed" if others else ""))
     ax.legend(frameon=False)
+    _footnote(figure, note)
     return _save(figure, stem)
 
 
@@ -291,8 +320,25 @@ def plot_evaluations(run: Run, stem: Path, objectives: tuple[int, int] = (0, 1))
     return _save(figure, stem)
 
 def plot_experiment(experiment: Path, out: Path) -> Path:
-    """Hypervolume over evaluations of every run under ``experiment`` (median and IQR across seeds, one
-    panel per task) written to ``out/hypervolume_over_time.{png,pdf}``; returns the PNG path."""
-    runs = load_experiment(experiment)
-    summary = aggregate(indicator_curves(runs, "hv"), x="evaluations")
-    return plot_over_time(summary, Path(out) / "hypervolume_over_time")
+    """Hypervolume over evaluations of the complete runs under ``experiment`` (median and IQR across
+    seeds, one panel per task) written to ``out/hypervolume_over_time.{png,pdf}``; returns the PNG path.
+    Failed and incomplete runs are dotted and named under the panels; run folders left out are named on
+    stderr."""
+    scanned = scan_experiment(experiment)
+    for left in scanned.left_out:
+        print(f"left out {left.folder}: {left.reason}", file=sys.stderr)
+    curves = indicator_curves(scanned.runs, "hv")
+    complete = curves[curves["complete"]] if len(curves) else curves
+    aside = [run for run in scanned.runs if not run.complete]
+    return plot_over_time(aggregate(complete, x="evaluations"), Path(out) / "hypervolume_over_time",
+                          set_aside=curves[~curves["complete"]] if len(curves) else None,
+                          note=runs_note(aside, "Not in the statistics"))
+
+
+def runs_note(runs: list[Run], heading: str, most: int = 6) -> str:
+    """``heading`` and the first ``most`` of ``runs`` with how far each got; "" without runs."""
+    if not runs:
+        return ""
+    named = [f"{run.task}/{run.baseline} seed {run.seed} ({run.progress})" for run in runs[:most]]
+    more = f" and {len(runs) - most} more" if len(runs) > most else ""
+    return f"{heading}: " + "; ".join(named) + more

@@ -30,3 +30,23 @@ def experiment(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def layout() -> dict[str, tuple]:
     """What ``experiment`` holds."""
     return {"tasks": TASKS, "baselines": BASELINES, "seeds": SEEDS, "evaluations": EVALUATIONS}
+
+
+@pytest.fixture(scope="session")
+def small_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results root made by the suite: experiment "one" (fcnet-naval, random_search and nsga2, seeds 0-2,
+    8 evaluations); and for mixtures, random_search seeds 3 and 4 of "one" with 12 evaluations in
+    ``other_budget/one`` and seeds 0 and 1 of experiment "two" with 12 evaluations."""
+    from suite.lifecycle import execute
+    from suite.spec import Budget, RunSpec
+
+    root = tmp_path_factory.mktemp("small_results")
+    for baseline in ("random_search", "nsga2"):
+        for seed in (0, 1, 2):
+            execute(RunSpec(baseline, "fcnet-naval", seed, Budget(evaluations=8), experiment="one"), root)
+    for seed in (3, 4):
+        execute(RunSpec("random_search", "fcnet-naval", seed, Budget(evaluations=12), experiment="one"),
+                root / "other_budget")
+    for seed in (0, 1):
+        execute(RunSpec("random_search", "fcnet-naval", seed, Budget(evaluations=12), experiment="two"), root)
+    return root

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +17,7 @@ def test_cli_writes_every_figure_and_table(experiment: Path, tmp_path: Path, cap
     listed = capsys.readouterr().out.split()
     expected = {"hypervolume_over_time.png", "regret_over_time.png", "average_rank_over_time.png",
                 "critical_difference.png", "final_hypervolume.csv", "final_hypervolume.md", "average_rank.csv",
-                "average_rank.md"}
+                "average_rank.md", "runs.csv", "runs.md"}
     for task in layout["tasks"]:
         expected |= {f"fronts_{task}.png", f"attainment_{task}.png"}
         expected |= {f"evaluations_{task}_{baseline}_seed0.png" for baseline in layout["baselines"]}
@@ -70,3 +72,66 @@ def test_baselines_that_ran_on_different_tasks_are_analysed_without_ranks(
     assert main([str(tmp_path / "results" / "apart"), "--out", str(tmp_path / "out")]) == 0
     written = {Path(p).name for p in capsys.readouterr().out.split()}
     assert "final_hypervolume.csv" in written and "average_rank.csv" not in written
+
+
+def _fail_after(folder: Path, evaluations: int) -> None:
+    """Make a complete run of the suite a run that failed after ``evaluations``, as the suite leaves it."""
+    rows = pd.read_parquet(folder / "evaluations.parquet").head(evaluations)
+    (folder / "evaluations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows.to_dict("records")))
+    (folder / "evaluations.parquet").unlink()
+    metadata = json.loads((folder / "metadata.json").read_text())
+    for key in ("finished", "wall_s", "n_evaluations"):
+        metadata.pop(key, None)
+    (folder / "metadata.json").write_text(json.dumps({**metadata, "status": "running", "error": "Traceback: boom"}))
+
+
+@pytest.fixture
+def damaged(small_results: Path, tmp_path: Path) -> Path:
+    """Experiment "one" with nsga2 seed 2 failed after 3 evaluations and random_search seed 1 without metadata."""
+    shutil.copytree(small_results / "one", tmp_path / "one")
+    _fail_after(tmp_path / "one" / "fcnet-naval" / "nsga2" / "2", 3)
+    (tmp_path / "one" / "fcnet-naval" / "random_search" / "1" / "metadata.json").unlink()
+    return tmp_path / "one"
+
+
+def test_runs_left_out_or_not_ranked_are_named_and_marked(damaged: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(damaged), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"left out {damaged / 'fcnet-naval' / 'random_search' / '1'}: no metadata.json, so nothing says which run its "
+        "rows belong to; run the suite on it again, or move the folder away",
+        f"not ranked {damaged / 'fcnet-naval' / 'nsga2' / '2'}: failed after 3 evaluations (budget 8 evaluations); "
+        "--include-incomplete ranks it",
+    ]
+    runs = pd.read_csv(tmp_path / "out" / "runs.csv", dtype={"seed": str})
+    states = dict(zip(runs["folder"], zip(runs["state"], runs["ranked"])))
+    assert len(runs) == 6 and states["fcnet-naval/nsga2/2"] == ("failed", False)
+    assert states["fcnet-naval/random_search/1"] == ("left out", False) and states["fcnet-naval/nsga2/0"] == ("complete", True)
+    table = pd.read_csv(tmp_path / "out" / "final_hypervolume.csv").set_index("baseline")
+    assert table.loc["nsga2", ["seeds", "incomplete", "not_ranked"]].tolist() == [2, 0, 1]
+    assert table.loc["random_search", ["seeds", "incomplete", "not_ranked"]].tolist() == [2, 0, 0]
+
+
+def test_incomplete_runs_are_ranked_when_asked_and_marked(damaged: Path, tmp_path: Path) -> None:
+    assert main([str(damaged), "--out", str(tmp_path / "out"), "--include-incomplete"]) == 0
+    table = pd.read_csv(tmp_path / "out" / "final_hypervolume.csv").set_index("baseline")
+    assert table.loc["nsga2", ["seeds", "incomplete", "not_ranked"]].tolist() == [3, 1, 0]
+    runs = pd.read_csv(tmp_path / "out" / "runs.csv").set_index("folder")
+    assert bool(runs.loc["fcnet-naval/nsga2/2", "ranked"]) and not bool(runs.loc["fcnet-naval/random_search/1", "ranked"])
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["{root}"], "runs of 3 experiments: 'one' in "),
+    (["{root}/one", "--where", "budget"], "argument --where: expected KEY=VALUE such as budget.evaluations=50"),
+    (["{root}/one", "--where", "n_workers=2"], "--where n_workers=2: no run matches; its values are 1"),
+])
+def test_a_mixture_or_a_bad_filter_is_one_error_line(arguments: list[str], message: str, small_results: Path,
+                                                     tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        code = main([a.format(root=small_results) for a in arguments] + ["--out", str(tmp_path / "out")])
+    except SystemExit as exit_info:  # argparse's own errors
+        code = exit_info.code
+    error = capsys.readouterr().err
+    assert code == 2 and error.count("\n") == 1 and message in error
+    assert not (tmp_path / "out").exists()
