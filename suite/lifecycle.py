@@ -153,7 +153,8 @@ def _parquet_problem(path: Path, recorded: int | None) -> str | None:
 def _intact_rows(path: Path) -> int | None:
     """The number of rows in a .jsonl whose every line is whole (a torn last line is no complete run)."""
     try:
-        if not path.read_bytes().endswith(b"\n"):
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):
             return None
         return sum(1 for _ in iter_rows(path))
     except (OSError, ResultsError):
