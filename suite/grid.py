@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,8 +196,11 @@ def check_results_folder(folder: Path) -> None:
         raise ConfigError(f"results: {folder} is a file, not a folder; give a folder path")
     if not existing.is_dir():
         raise ConfigError(f"results: {folder} lies under the file {existing}; give a folder path")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"results: cannot write in {existing} (permission denied); give a writable folder")
+    try:  # a real probe: permissions, a read-only mount and /proc all answer the same way, root or not
+        os.rmdir(tempfile.mkdtemp(prefix=".write-check-", dir=existing))
+    except OSError as error:
+        raise ConfigError(f"results: cannot write in {existing} ({error.strerror or error}); "
+                          "give a writable folder") from None
 
 
 def build_config(values: dict[str, Any]) -> SuiteConfig:
