@@ -1,10 +1,21 @@
 """Multi-objective optimisers behind one ask/tell contract, found by name in ``BASELINES``.
 
-Importing this package registers the built-in baselines; outside packages register theirs through the
+The built-in baselines are named here and imported when a run first asks for one (``Registry.defer``),
+so a run of random search never imports SMAC or Optuna. Outside packages register theirs through the
 ``bag_of_baselines.baselines`` entry-point group or a module passed with ``run_suite.py --plugin``.
 """
 
-from baselines import mobohb, motpe, nsga2, parego, random_search  # noqa: F401  (registers)
 from baselines.base import BASELINES, Baseline, Option, OptionError, Proposal, register
 
-__all__ = ["BASELINES", "Baseline", "Option", "OptionError", "Proposal", "register"]
+#: name -> "module:class" of every built-in baseline, in the order ``BASELINES.names()`` lists them
+BUILT_IN = {
+    "mo_bohb": "baselines.mobohb:MOBOHB",
+    "motpe": "baselines.motpe:MOTPE",
+    "nsga2": "baselines.nsga2:NSGA2",
+    "parego": "baselines.parego:ParEGO",
+    "random_search": "baselines.random_search:RandomSearch",
+}
+for _name, _target in BUILT_IN.items():
+    BASELINES.defer(_name, _target)
+
+__all__ = ["BASELINES", "BUILT_IN", "Baseline", "Option", "OptionError", "Proposal", "register"]

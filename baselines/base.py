@@ -6,13 +6,15 @@ import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, ClassVar, Literal, Mapping, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, NamedTuple, TypeVar
 
 import numpy as np
-from ConfigSpace import ConfigurationSpace
 
 from tasks.base import Config, Fidelity, Objective, Result, Trial
 from tasks.registry import Registry
+
+if TYPE_CHECKING:  # imported where a space is copied: checking options or listing baselines needs no ConfigSpace
+    from ConfigSpace import ConfigurationSpace
 
 
 class OptionError(ValueError, TypeError):
@@ -245,6 +247,8 @@ class Baseline(ABC):
     def _random_space(self) -> ConfigurationSpace:
         """A private copy of the space, seeded with ``seed``: seeding the caller's space would couple runs
         that share a task object. Made on first use: copying a large space takes milliseconds."""
+        from ConfigSpace import ConfigurationSpace
+
         space = ConfigurationSpace.from_serialized_dict(self.space.to_serialized_dict())
         space.seed(self.seed)
         return space
@@ -253,8 +257,8 @@ class Baseline(ABC):
         """The result's objectives in this baseline's order, or None for a failed or NaN evaluation."""
         if result.status != "ok":
             return None
-        values = np.array([result.objectives.get(o.name, np.nan) for o in self.objectives], dtype=float)
-        return None if np.isnan(values).any() else values
+        values = [float(result.objectives.get(o.name, math.nan)) for o in self.objectives]
+        return None if any(math.isnan(v) for v in values) else np.array(values)
 
 
 BaselineClass = TypeVar("BaselineClass", bound=type[Baseline])

@@ -40,12 +40,60 @@ def evaluation_seed(run_seed: int, trial_id: int) -> int:
     return int(np.random.SeedSequence([run_seed, trial_id]).generate_state(1)[0])
 
 
+_MASK = np.uint64(0xFFFFFFFF)
+
+
+def _hashmix(value: np.ndarray, hash_const: list[int]) -> np.ndarray:
+    value = value ^ np.uint64(hash_const[0])
+    hash_const[0] = (hash_const[0] * 0x931E8875) & 0xFFFFFFFF
+    value = (value * np.uint64(hash_const[0])) & _MASK
+    return value ^ (value >> np.uint64(16))
+
+
+def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    result = (np.uint64(0xCA01F9DD) * x - np.uint64(0x4973F715) * y) & _MASK
+    return result ^ (result >> np.uint64(16))
+
+
+def evaluation_seeds(run_seed: int, trial_ids: np.ndarray) -> np.ndarray:
+    """``evaluation_seed`` of many trials at once (uint32), a microsecond each instead of 30.
+
+    numpy's ``SeedSequence([run_seed, trial_id]).generate_state(1)`` (O'Neill's seed_seq hash: a pool of 4
+    words mixed pairwise), computed for a whole array of ids in uint64 arithmetic reduced mod 2**32.
+    Seeds or ids past 32 bits enter SeedSequence as several words: they are handed to numpy itself.
+    """
+    ids = np.asarray(trial_ids, dtype=np.int64)
+    if not 0 <= run_seed <= 0xFFFFFFFF or ids.size and not (0 <= ids.min() and ids.max() <= 0xFFFFFFFF):
+        return np.array([evaluation_seed(run_seed, int(i)) for i in ids], dtype=np.uint32)
+    entropy = [np.full(ids.shape, run_seed, dtype=np.uint64), ids.astype(np.uint64)]
+    hash_const = [0x43B0D7E5]
+    pool = [_hashmix(entropy[i] if i < 2 else np.zeros(ids.shape, np.uint64), hash_const) for i in range(4)]
+    for source in range(4):
+        for target in range(4):
+            if source != target:
+                pool[target] = _mix(pool[target], _hashmix(pool[source], hash_const))
+    value = (pool[0] ^ np.uint64(0x8B51F9DD)) * np.uint64((0x8B51F9DD * 0x58F38DED) & 0xFFFFFFFF) & _MASK
+    return (value ^ (value >> np.uint64(16))).astype(np.uint32)
+
+
 class _Workers:
     """A run's N workers: which are free, and how many trials the run has asked so far."""
+
+    #: evaluation seeds computed at once, for trial ids ``k * SEEDS_AT_ONCE`` and up
+    SEEDS_AT_ONCE = 1024
 
     def __init__(self, n_workers: int, asked: int = 0) -> None:
         self._free = list(range(n_workers))  # a heap: the lowest free worker takes the next trial
         self.asked = asked
+        self._seeds: tuple[int, list[int]] = (-1, [])  # (first trial id, seeds from there)
+
+    def _seed(self, run_seed: int, trial_id: int) -> int:
+        first, seeds = self._seeds
+        if not 0 <= trial_id - first < len(seeds):
+            first = trial_id - trial_id % self.SEEDS_AT_ONCE
+            seeds = evaluation_seeds(run_seed, np.arange(first, first + self.SEEDS_AT_ONCE)).tolist()
+            self._seeds = (first, seeds)
+        return seeds[trial_id - first]
 
     def fill(self, baseline: Baseline, seed: int, budget: Budget, now: float) -> Iterator[tuple[int, Trial, int]]:
         """Ask one trial for each free worker while the budget allows: (worker, trial, evaluation seed)."""
@@ -57,7 +105,7 @@ class _Workers:
             worker = heapq.heappop(self._free)
             trial = baseline.ask()
             self.asked += 1
-            yield worker, trial, evaluation_seed(seed, trial.id)
+            yield worker, trial, self._seed(seed, trial.id)
 
     def release(self, worker: int) -> None:
         heapq.heappush(self._free, worker)

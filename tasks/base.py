@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 import numpy as np
-from ConfigSpace import Configuration, ConfigurationSpace
+
+if TYPE_CHECKING:  # ConfigSpace imports scipy.stats (~0.5 s): a run that never checks against a space skips it
+    from ConfigSpace import ConfigurationSpace
 
 Config = dict[str, Any]
 Status = Literal["ok", "failed", "timeout"]
@@ -148,6 +150,8 @@ class Task(ABC):
 
     def check_config(self, config: Mapping[str, Any]) -> Config:
         """The configuration as plain Python values; raises ValueError if the space does not admit it."""
+        from ConfigSpace import Configuration
+
         try:
             Configuration(self.space, values=dict(config)).check_valid_configuration()
         except Exception as error:  # ConfigSpace raises several types for the same mistake

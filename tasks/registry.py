@@ -8,9 +8,16 @@ import sys
 import traceback
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Callable, Generic, Iterator, NamedTuple, TypeVar
 
 T = TypeVar("T")
+
+
+class _Deferred(NamedTuple):
+    """A built-in entry not imported yet: ``module:attribute``, imported at the first ``get``."""
+
+    module: str
+    attribute: str
 
 
 class UnknownNameError(KeyError):
@@ -20,8 +27,9 @@ class UnknownNameError(KeyError):
         return str(self.args[0])
 
 
-class PluginError(ValueError):
-    """A plug-in that cannot be imported or registered; its message is one line naming it and the error."""
+class PluginError(ImportError, ValueError):
+    """A plug-in that cannot be imported; one line naming it and the error (an ImportError for callers that
+    catch those, a ValueError like every bad-input error of the suite)."""
 
 
 def describe_error(error: BaseException) -> str:
@@ -42,19 +50,23 @@ class Registry(Generic[T]):
     Outside packages add entries without editing this repository, either through the entry-point
     group ``entry_point_group`` (``name = "package.module:Object"``; loading the module runs its
     ``@register`` line) or by importing a module given on the command line (``load_module``).
+    Built-in entries whose modules import heavy libraries (SMAC, Optuna) are ``defer``-red: named
+    now, imported when first asked for, so a run of one baseline imports only that baseline's library.
     """
 
     def __init__(self, kind: str, entry_point_group: str) -> None:
         self.kind = kind
         self.entry_point_group = entry_point_group
-        self._entries: dict[str, T] = {}
+        self._entries: dict[str, T | _Deferred] = {}
         #: entry-point plug-ins that failed to load: name -> the one-line error, shown by ``broken``
         self._broken: dict[str, str] = {}
         self._plugins_loaded = False
 
     def register(self, name: str) -> Callable[[T], T]:
         def decorator(obj: T) -> T:
-            if name in self._entries and self._entries[name] is not obj:
+            known = self._entries.get(name, obj)
+            # a deferred entry is filled in by its own module's ``@register`` line when it is imported
+            if known is not obj and not (isinstance(known, _Deferred) and known.module == getattr(obj, "__module__", None)):
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             self._entries[name] = obj
             return obj
@@ -64,16 +76,26 @@ class Registry(Generic[T]):
     def add(self, name: str, obj: T) -> None:
         self.register(name)(obj)
 
+    def defer(self, name: str, target: str) -> None:
+        """Register ``name`` as ``"module:attribute"``, imported when ``get(name)`` first asks for it."""
+        module, _, attribute = target.partition(":")
+        self._entries.setdefault(name, _Deferred(module, attribute))
+
     def get(self, name: str) -> T:
         self._load_plugins()
         if name in self._broken:
             raise PluginError(f"{self.kind} {name!r} is a broken plug-in: {self._broken[name]}")
         try:
-            return self._entries[name]
+            entry = self._entries[name]
         except KeyError:
             raise UnknownNameError(
                 f"unknown {self.kind} {name!r}; registered: {', '.join(self.names())}"
             ) from None
+        if isinstance(entry, _Deferred):
+            obj: T = getattr(importlib.import_module(entry.module), entry.attribute)
+            self._entries[name] = obj
+            return obj
+        return entry
 
     def names(self) -> list[str]:
         self._load_plugins()

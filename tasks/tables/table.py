@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
-from ConfigSpace import CategoricalHyperparameter, ConfigurationSpace, OrdinalHyperparameter
 
 from tasks.base import Config, Fidelity, ReferenceRecord, Result, Task, to_python
+
+if TYPE_CHECKING:
+    from ConfigSpace import ConfigurationSpace
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class Table:
 
 def space_from_levels(name: str, levels: Mapping[str, list[Any]]) -> ConfigurationSpace:
     """The ConfigSpace of a grid: ordinal for numeric levels (in tabulated order), categorical otherwise."""
+    from ConfigSpace import CategoricalHyperparameter, ConfigurationSpace, OrdinalHyperparameter
+
     space = ConfigurationSpace(name=name)
     for parameter, values in levels.items():
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
@@ -126,7 +130,6 @@ class TableTask(Task):
         self.name = layout.name
         self.description = layout.description
         self.fidelity = layout.fidelity
-        self.space = space_from_levels(layout.name, layout.levels)
         self.reference = reference
         self.version = reference.version
         self.objectives = reference.objectives
@@ -142,6 +145,10 @@ class TableTask(Task):
                              "tasks.tables.reference.shipped(table) or computed(table)")
         layout = TableLayout(table.name, table.levels, table.description, table.fidelity)
         return cls(layout, table.reference, lambda: table)
+
+    @functools.cached_property
+    def space(self) -> ConfigurationSpace:  # made on first use: a run of random search over the levels needs none
+        return space_from_levels(self.name, self._layout.levels)
 
     @functools.cached_property
     def table(self) -> Table:

@@ -12,7 +12,7 @@ from ConfigSpace import ConfigurationSpace, OrdinalHyperparameter
 
 from baselines.base import Baseline, Proposal
 from suite.lifecycle import execute
-from suite.loops import simulate
+from suite.loops import evaluation_seed, evaluation_seeds, simulate
 from suite.results_format import read_run
 from suite.spec import Budget, RunSpec
 from tasks.base import Config, Objective, Result, Task, Trial
@@ -141,3 +141,18 @@ def test_a_time_budget_that_the_clock_never_reaches_ends_with_an_error(monkeypat
     monkeypatch.setattr(suite.loops, "MAX_STALLED", 50)
     with pytest.raises(RuntimeError, match="clock has not advanced in 50 evaluations"):
         _simulate([3] * 100, Budget(seconds=10.0), workers=1)  # x = 3 always raises: cost 0
+
+
+def test_evaluation_seeds_at_once_are_numpys_seed_sequence() -> None:
+    """The vectorised hash against numpy's own SeedSequence, for small and 32-bit seeds and ids, and past 32 bits."""
+    rng = np.random.default_rng(0)
+    for run_seed in (0, 1, 9, 2**32 - 1, 2**32, *rng.integers(0, 2**32, 5).tolist()):
+        ids = np.concatenate([np.arange(300), rng.integers(0, 2**32, 100), [2**32, 2**40]])
+        expected = [int(np.random.SeedSequence([run_seed, int(i)]).generate_state(1)[0]) for i in ids]
+        assert evaluation_seeds(run_seed, ids).tolist() == expected
+
+
+def test_every_row_records_the_evaluation_seed_of_its_trial() -> None:
+    rows: list[dict] = []  # past the first block of seeds computed at once
+    simulate(Scripted([5, 6, 7] * 400), CostTable(), 12, Budget(evaluations=1200), 3, rows.append)
+    assert len(rows) == 1200 and [r["eval_seed"] for r in rows] == [evaluation_seed(12, r["trial_id"]) for r in rows]

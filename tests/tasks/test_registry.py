@@ -42,3 +42,34 @@ def test_an_outside_package_registers_a_baseline_through_its_entry_point(tmp_pat
                           env={"PYTHONPATH": str(tmp_path), "PATH": ""}, cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "OutsideRandom"
+
+
+def test_a_deferred_entry_is_imported_at_its_first_get_and_filled_in_by_its_own_register() -> None:
+    registry: Registry[object] = Registry("thing", entry_point_group="bag_of_baselines.test-none")
+    registry.defer("dumps", "json:dumps")
+    registry.add("one", 1)
+    assert registry.names() == ["dumps", "one"] and "dumps" in registry
+    import json
+
+    assert registry.get("dumps") is json.dumps
+    registry.register("dumps")(json.dumps)  # its module registering it again: the same object, no error
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.register("dumps")(json.loads)
+
+
+def test_one_baseline_imports_only_its_own_library() -> None:
+    """Listing names, checking options and building random search import neither SMAC, Optuna nor ConfigSpace."""
+    code = textwrap.dedent("""
+        import sys
+        from baselines import BASELINES, BUILT_IN
+        assert BASELINES.names()[:len(BUILT_IN)] == list(BUILT_IN)
+        BASELINES.get("random_search").check_options({})
+        from tasks import make_task
+        make_task("fcnet-naval")
+        print(sorted(m for m in ("smac", "optuna", "ConfigSpace", "torch") if m in sys.modules))
+        print(BASELINES.get("nsga2").__name__, "optuna" in sys.modules)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", "NSGA2 True"]
