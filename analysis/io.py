@@ -255,12 +255,12 @@ def scan_experiment(path: Path | str, where: Sequence[tuple[str, str]] = ()) -> 
             continue
         try:
             runs.append(read_run(folder))
-        except ValueError as error:
-            left_out.append(LeftOut(folder, str(error)))
+        except ValueError as error:  # the reader's messages start with the folder: name it once
+            left_out.append(LeftOut(folder, str(error).removeprefix(str(folder)).lstrip("/: ")))
     if where:
         runs = select(runs, where)
     if not runs:
-        raise ValueError(f"no usable run under {str(root)!r}: {len(left_out)} run folders left out, e.g. "
+        raise ValueError(f"no usable run under {str(root)!r}: {len(left_out)} run folders left out, the first "
                          f"{left_out[0].folder}: {left_out[0].reason}")
     runs.sort(key=lambda r: (r.task, r.baseline, r.seed))
     check_one_experiment(runs)

@@ -14,7 +14,7 @@ import pytest
 
 import tabular_data
 from analysis.indicators import hypervolume
-from analysis.io import load_experiment, read_run, scan_experiment, tabular_data_folder, true_front
+from analysis.io import load_experiment, read_run, tabular_data_folder, true_front
 
 
 def _copy_run(experiment: Path, tmp_path: Path, task: str = "nb201-cifar10") -> Path:
@@ -171,6 +171,8 @@ def test_a_damaged_run_is_left_out_by_name_and_reason(damage: Callable[[Path], N
     with pytest.warns(UserWarning, match=f"left out {re.escape(str(folder))}: .*{re.escape(reason)}"):
         runs = load_experiment(tmp_path / "small")
     assert len(runs) == 11 and ("fcnet-naval", "nsga2", 1) not in {(r.task, r.baseline, r.seed) for r in runs}
+    from analysis.io import scan_experiment  # here: each case above must fail on its own before this module had it
+
     assert [left.folder for left in scan_experiment(tmp_path / "small").left_out] == [folder]
 
 

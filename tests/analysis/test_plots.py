@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib.image
@@ -26,7 +27,8 @@ def test_plot_experiment_refuses_a_missing_folder(tmp_path: Path) -> None:
 def test_plot_experiment_refuses_runs_without_evaluations(experiment: Path, tmp_path: Path) -> None:
     folder = tmp_path / "empty" / "fcnet-naval" / "random_search" / "0"
     folder.mkdir(parents=True)
-    (folder / "metadata.json").write_text((experiment / "fcnet-naval" / "random_search" / "0" / "metadata.json").read_text())
+    metadata = json.loads((experiment / "fcnet-naval" / "random_search" / "0" / "metadata.json").read_text())
+    (folder / "metadata.json").write_text(json.dumps({**metadata, "status": "running"}))  # nothing finished yet
     with pytest.raises(ValueError, match="no run has a finished evaluation"):
         plot_experiment(tmp_path / "empty", tmp_path / "figures")
 
