@@ -305,7 +305,7 @@ def check_one_experiment(runs: list[Run]) -> None:
         other = seen.setdefault((run.task, run.baseline, run.seed), run)
         if other is not run:
             raise ValueError(f"{run.task}/{run.baseline} seed {run.seed} is in two folders, {other.folder} and "
-                             f"{run.folder}; point at the folder of one of them")
+                             f"{run.folder}; move one of them away")
     for task in sorted({run.task for run in runs}):
         of_task = [run for run in runs if run.task == task]
         _check_same_definition(task, of_task, _TASK_DEFINITION)
