@@ -195,6 +195,14 @@ def test_two_copies_of_one_experiment_are_refused(small_results: Path, tmp_path:
         load_experiment(tmp_path / "results")
 
 
+def test_one_run_in_two_folders_of_one_experiment_is_refused(small_results: Path, tmp_path: Path) -> None:
+    shutil.copytree(small_results / "one", tmp_path / "one")
+    shutil.copytree(tmp_path / "one" / "fcnet-naval" / "nsga2", tmp_path / "one" / "fcnet-naval" / "nsga2-old")
+    with pytest.raises(ValueError, match=r"fcnet-naval/nsga2 seed 0 is in two folders, .*/nsga2/0 and "
+                                         r".*/nsga2-old/0; move one of them away"):
+        load_experiment(tmp_path / "one")
+
+
 def test_seeds_of_another_budget_in_one_experiment_are_refused(small_results: Path, tmp_path: Path) -> None:
     shutil.copytree(small_results / "one", tmp_path / "one")
     shutil.copytree(small_results / "other_budget" / "one", tmp_path / "one", dirs_exist_ok=True)
