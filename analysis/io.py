@@ -206,28 +206,27 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else results_format.to_json(value, sort_keys=True)
 
 
+_ABSENT = object()
+
+
+def _value(run: Run, key: str) -> Any:
+    try:
+        return lookup(run.metadata, key)
+    except KeyError:
+        return _ABSENT
+
+
 def select(runs: list[Run], where: Sequence[tuple[str, str]]) -> list[Run]:
     """The runs whose metadata hold every (dotted key, value) of ``where`` (values as JSON, else text)."""
     for key, text in where:
-        found = []
-        for run in runs:
-            try:
-                found.append(_text(lookup(run.metadata, key)))
-            except KeyError:
-                continue
+        found = [value for value in (_value(run, key) for run in runs) if value is not _ABSENT]
         if not found:
             raise ValueError(f"--where {key}={text}: no run has a metadata key {key!r} (e.g. experiment, "
                              f"budget.evaluations, n_workers, task.version, baseline.options.NAME)")
-        wanted = _parse_value(text)
-        kept = []
-        for run in runs:
-            try:
-                if lookup(run.metadata, key) == wanted:
-                    kept.append(run)
-            except KeyError:
-                continue
+        kept = [run for run in runs if _value(run, key) == _parse_value(text)]
         if not kept:
-            raise ValueError(f"--where {key}={text}: no run matches; its values are {', '.join(sorted(set(found)))}")
+            values = ", ".join(sorted({_text(value) for value in found}))
+            raise ValueError(f"--where {key}={text}: no run matches; its values are {values}")
         runs = kept
     return runs
 
@@ -320,11 +319,8 @@ def _check_same_definition(scope: str, runs: list[Run], keys: tuple[str, ...]) -
     for key in keys:
         groups: dict[str, list[Run]] = {}
         for run in runs:
-            try:
-                value = _text(lookup(run.metadata, key))
-            except KeyError:
-                value = "(absent)"
-            groups.setdefault(value, []).append(run)
+            value = _value(run, key)
+            groups.setdefault("(absent)" if value is _ABSENT else _text(value), []).append(run)
         if len(groups) > 1:
             found = ", ".join(f"{value} ({_seeds(of)})" for value, of in groups.items())
             raise ValueError(f"runs of {scope} differ in {key}: {found}; they are not seeds of one experiment: "
