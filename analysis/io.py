@@ -24,8 +24,6 @@ from tabular_data import FOLDER as SHIPPED_FOLDER
 
 #: relative tolerance when comparing bounds written in metadata with the shipped ones
 _BOUND_RTOL = 1e-9
-#: how to get past a damaged run folder
-_REDO = "run the suite on it again, or move the folder away"
 
 
 @dataclass(frozen=True)
@@ -137,17 +135,19 @@ def read_run(folder: Path) -> Run:
             raise results_format.ResultsError(f"{folder / results_format.METADATA}: metadata has no {key!r}")
     if metadata.get("status") == "complete" and not (folder / results_format.PARQUET).exists():
         raise results_format.ResultsError(f"{folder}: metadata says complete but {results_format.PARQUET} is missing; "
-                                          f"{_REDO}")
+                                          f"{results_format.REDO}")
     try:
         rows = results_format.read_run(folder)[1]
     except results_format.ResultsError:
         raise
     except (OSError, ValueError) as error:  # pyarrow's errors are ValueErrors or OSErrors
-        raise results_format.ResultsError(f"{folder}: its rows cannot be read ({_first_line(error)}); {_REDO}") from None
+        raise results_format.ResultsError(f"{folder}: its rows cannot be read ({_first_line(error)}); "
+                                          f"{results_format.REDO}") from None
     recorded = metadata.get("n_evaluations")
     if metadata.get("status") == "complete" and recorded is not None and recorded != len(rows):
         raise results_format.ResultsError(
-            f"{folder / results_format.PARQUET}: holds {len(rows)} rows, the metadata records {recorded}; {_REDO}")
+            f"{folder / results_format.PARQUET}: holds {len(rows)} rows, the metadata records {recorded}; "
+            f"{results_format.REDO}")
     run = Run(folder, metadata, rows.reset_index(drop=True))
     if len(rows) and "end" not in rows:
         raise results_format.ResultsError(f"{folder}: its rows have no 'end' column")
@@ -248,7 +248,7 @@ def scan_experiment(path: Path | str, where: Sequence[tuple[str, str]] = ()) -> 
     for folder in folders:
         if not (folder / results_format.METADATA).exists():
             left_out.append(LeftOut(folder, f"no {results_format.METADATA}, so nothing says which run its rows "
-                                            f"belong to; {_REDO}"
+                                            f"belong to; {results_format.REDO}"
                                     if _has_rows(folder) else
                                     f"no {results_format.METADATA} and no rows: the run never recorded anything"))
             continue

@@ -235,6 +235,7 @@ def test_seeds_of_other_options_or_task_data_are_refused(small_results: Path, tm
     ([("budget.evals", "8")], "no run has a metadata key 'budget.evals'"),
     ([("experiment", "three")], "--where experiment=three: no run matches; its values are one"),
 ])
-def test_a_filter_that_selects_nothing_is_refused(where: list[tuple[str, str]], message: str, small_results: Path) -> None:
+def test_a_filter_that_selects_nothing_is_refused(where: list[tuple[str, str]], message: str,
+                                                  small_results: Path) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         load_experiment(small_results / "one", where=where)

@@ -100,14 +100,15 @@ def test_runs_left_out_or_not_ranked_are_named_and_marked(damaged: Path, tmp_pat
     err = capsys.readouterr().err.splitlines()
     assert err == [
         f"left out {damaged / 'fcnet-naval' / 'random_search' / '1'}: no metadata.json, so nothing says which run its "
-        "rows belong to; run the suite on it again, or move the folder away",
+        "rows belong to; move the folder away (or delete it) and run again; --fresh starts every run of the suite over",
         f"not ranked {damaged / 'fcnet-naval' / 'nsga2' / '2'}: failed after 3 evaluations (budget 8 evaluations); "
         "--include-incomplete ranks it",
     ]
     runs = pd.read_csv(tmp_path / "out" / "runs.csv", dtype={"seed": str})
     states = dict(zip(runs["folder"], zip(runs["state"], runs["ranked"])))
     assert len(runs) == 6 and states["fcnet-naval/nsga2/2"] == ("failed", False)
-    assert states["fcnet-naval/random_search/1"] == ("left out", False) and states["fcnet-naval/nsga2/0"] == ("complete", True)
+    assert states["fcnet-naval/random_search/1"] == ("left out", False)
+    assert states["fcnet-naval/nsga2/0"] == ("complete", True)
     table = pd.read_csv(tmp_path / "out" / "final_hypervolume.csv").set_index("baseline")
     assert table.loc["nsga2", ["seeds", "incomplete", "not_ranked"]].tolist() == [2, 0, 1]
     assert table.loc["random_search", ["seeds", "incomplete", "not_ranked"]].tolist() == [2, 0, 0]
@@ -118,7 +119,7 @@ def test_incomplete_runs_are_ranked_when_asked_and_marked(damaged: Path, tmp_pat
     table = pd.read_csv(tmp_path / "out" / "final_hypervolume.csv").set_index("baseline")
     assert table.loc["nsga2", ["seeds", "incomplete", "not_ranked"]].tolist() == [3, 1, 0]
     runs = pd.read_csv(tmp_path / "out" / "runs.csv").set_index("folder")
-    assert bool(runs.loc["fcnet-naval/nsga2/2", "ranked"]) and not bool(runs.loc["fcnet-naval/random_search/1", "ranked"])
+    assert runs.loc["fcnet-naval/nsga2/2", "ranked"] and not runs.loc["fcnet-naval/random_search/1", "ranked"]
 
 
 @pytest.mark.parametrize("arguments, message", [
