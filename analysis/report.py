@@ -85,6 +85,9 @@ def analyse(
     marked = aside or [run for run in runs if not run.complete]
     heading = "Not ranked (failed or incomplete)" if aside else "Ranked although not complete"
     note = runs_note(marked, heading + (", dotted" if aside else ""))
+    if scanned.left_out:  # their task is unknown without metadata: named under the figures of every task
+        note += (". " if note else "") + f"Left out ({len(scanned.left_out)} unreadable, see runs.md): " + ", ".join(
+            str(left.folder.relative_to(scanned.root)) for left in scanned.left_out[:6])
     written = [plot_over_time(aggregate(curves, x, statistic, log_x=log_x), out / f"{chosen.column}_over_time", x,
                               log_x=log_x, statistic=statistic, set_aside=aside_curves, note=note)]
     if indicator == "hv":
