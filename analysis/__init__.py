@@ -18,11 +18,13 @@ from analysis.indicators import (
     nondominated,
     normalise,
 )
-from analysis.io import Run, TrueFront, load_experiment, read_run, true_front
+from analysis.io import Experiment, LeftOut, Run, TrueFront, load_experiment, read_run, scan_experiment, true_front
 from analysis.plots import plot_experiment, plot_over_time
 
 __all__ = [
     "INDICATORS",
+    "Experiment",
+    "LeftOut",
     "Run",
     "TrueFront",
     "aggregate",
@@ -40,5 +42,6 @@ __all__ = [
     "plot_over_time",
     "read_run",
     "reference_fronts",
+    "scan_experiment",
     "true_front",
 ]
