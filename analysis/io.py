@@ -133,9 +133,10 @@ def read_run(folder: Path) -> Run:
     for key in ("task", "baseline", "seed"):
         if key not in metadata:
             raise results_format.ResultsError(f"{folder / results_format.METADATA}: metadata has no {key!r}")
-    if metadata.get("status") == "complete" and not (folder / results_format.PARQUET).exists():
-        raise results_format.ResultsError(f"{folder}: metadata says complete but {results_format.PARQUET} is missing; "
-                                          f"{results_format.REDO}")
+    if metadata.get("status") == "complete":
+        problem = results_format.parquet_problem(folder, metadata.get("n_evaluations"))
+        if problem is not None:
+            raise results_format.ResultsError(f"{folder}: metadata says complete but {problem}; {results_format.REDO}")
     try:
         rows = results_format.read_run(folder)[1]
     except results_format.ResultsError:
@@ -143,11 +144,6 @@ def read_run(folder: Path) -> Run:
     except (OSError, ValueError) as error:  # pyarrow's errors are ValueErrors or OSErrors
         raise results_format.ResultsError(f"{folder}: its rows cannot be read ({_first_line(error)}); "
                                           f"{results_format.REDO}") from None
-    recorded = metadata.get("n_evaluations")
-    if metadata.get("status") == "complete" and recorded is not None and recorded != len(rows):
-        raise results_format.ResultsError(
-            f"{folder / results_format.PARQUET}: holds {len(rows)} rows, the metadata records {recorded}; "
-            f"{results_format.REDO}")
     run = Run(folder, metadata, rows.reset_index(drop=True))
     if len(rows) and "end" not in rows:
         raise results_format.ResultsError(f"{folder}: its rows have no 'end' column")

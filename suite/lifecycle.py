@@ -23,13 +23,12 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
-import pyarrow.parquet as pq
 
 from baselines import BASELINES, Baseline
 from suite.evaluators import Evaluator
 from suite.loops import ReplayMismatch, run_wall, simulate
 from suite.metadata import RunKey, RunMetadata, load_metadata
-from suite.results_format import LOCK, METADATA, PARQUET, REDO, ROWS, ResultsError, Row, iter_rows, run_folder
+from suite.results_format import LOCK, METADATA, PARQUET, REDO, ROWS, ResultsError, Row, iter_rows, parquet_problem, run_folder
 from suite.spec import RunSpec
 from suite.writer import RunWriter, compact, recover_rows
 from tasks import make_task
@@ -124,7 +123,7 @@ def _verify_complete(folder: Path, metadata: RunMetadata) -> State:
     """"complete" when the parquet reads and holds the recorded number of rows, "repair" when it does
     not but the .jsonl rows (still there after a crash before their removal) do; else raise."""
     recorded = metadata.n_evaluations
-    problem = _parquet_problem(folder / PARQUET, recorded)
+    problem = parquet_problem(folder, recorded)
     if problem is None:
         if recorded is None:
             log.warning("%s: complete; its metadata records no row count (an older version of the suite), so "
@@ -135,19 +134,6 @@ def _verify_complete(folder: Path, metadata: RunMetadata) -> State:
     rows = f"no intact {ROWS} with all {recorded} rows" if recorded is not None else \
         "no recorded row count to rebuild it against"
     raise ResultsError(f"{folder}: metadata says complete but {problem}, and {rows}; {REDO}")
-
-
-def _parquet_problem(path: Path, recorded: int | None) -> str | None:
-    """What is wrong with a complete run's parquet (missing, unreadable, other than ``recorded`` rows)."""
-    if not path.exists():
-        return f"{PARQUET} is missing"
-    try:
-        n_rows = pq.read_table(path).num_rows  # every page decoded; not to pandas (half the time)
-    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
-        return f"{PARQUET} cannot be read ({type(error).__name__})"
-    if recorded is not None and n_rows != recorded:
-        return f"{PARQUET} holds {n_rows} rows, the metadata records {recorded}"
-    return None
 
 
 def _intact_rows(path: Path) -> int | None:

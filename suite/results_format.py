@@ -161,6 +161,25 @@ def read_metadata(folder: Path) -> dict[str, Any]:
     return metadata
 
 
+def parquet_problem(folder: Path, recorded: int | None) -> str | None:
+    """What is wrong with a complete run's parquet (missing, unreadable, other than ``recorded`` rows), or None.
+
+    The one check of a complete run's files, made by the suite before it skips a run and by the analysis
+    before it reads one."""
+    import pyarrow.parquet as pq
+
+    path = folder / PARQUET
+    if not path.exists():
+        return f"{PARQUET} is missing"
+    try:
+        n_rows = pq.read_table(path).num_rows  # every page decoded; not to pandas (half the time)
+    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        return f"{PARQUET} cannot be read ({type(error).__name__})"
+    if recorded is not None and n_rows != recorded:
+        return f"{PARQUET} holds {n_rows} rows, the metadata records {recorded}"
+    return None
+
+
 def read_run(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     """Metadata and rows of one run, complete (parquet) or partial (jsonl)."""
     metadata = read_metadata(folder)
