@@ -190,11 +190,22 @@ CASES: list[tuple[str, list[str], str]] = [
     ("table write unknown task", ["table", "write", "fcnet-nowhere"], "'fcnet-nowhere' has no shipped file"),
     ("table check flag", ["table", "check", "--fast"], "unrecognized arguments: --fast"),
     ("table build flag", ["table", "build", "--fast"], "unrecognized arguments: --fast"),
-    ("table build epochs", ["table", "build", "--epochs", "many"], "argument --epochs: invalid int value"),
+    ("table build epochs", ["table", "build", "--epochs", "many"], "argument --epochs: expected an integer, got 'many'"),
     ("table build dataset", ["table", "build", "--dataset", "imagenet"], "argument --dataset: invalid choice"),
     ("table build meter", ["table", "build", "--meter", "watts"], "argument --meter: invalid choice"),
     ("table build grid", ["table", "build", "--grid", "lr"], "expected name=value,value..., got 'lr'"),
     ("table import-devices without --out", ["table", "import-devices"], "the following arguments are required: --out"),
+    ("table import-devices of nothing", ["table", "import-devices", "--out", "{tmp}/devices"], "nothing to import"),
+    ("table import-devices HELP folder missing", ["table", "import-devices", "--out", "{tmp}/devices", "--help-dir",
+                                                  "{tmp}/no_such_folder"], "no_such_folder is no folder"),
+    ("table import-devices HELP folder empty", ["table", "import-devices", "--out", "{tmp}/devices", "--help-dir",
+                                                "{tmp}/folder"], "holds no latency/<device>.pt files"),
+    ("table import-devices pickle missing", ["table", "import-devices", "--out", "{tmp}/devices", "--hw-nas-bench",
+                                             "{tmp}/missing.pickle"], "missing.pickle is no file"),
+    ("table build zero epochs", ["table", "build", "--epochs", "0"], "argument --epochs: expected an integer >= 1"),
+    ("table build zero workers", ["table", "build", "--n-workers", "0"], "argument --n-workers: expected an integer"),
+    ("table build zero repeats", ["table", "build", "--latency-repeats", "0"], "argument --latency-repeats: expected"),
+    ("table build negative seed", ["table", "build", "--seeds", "-1"], "argument --seeds: expected an integer >= 0"),
 ]
 
 

@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 import tabular_data
-from tasks.command_line import OneLineParser
+from tasks.command_line import OneLineParser, non_negative_int, positive_int
 from tasks.live.cnn import MAX_LAYERS
 
 #: the grid of the shipped table ``tabular_data/cnn-digits-mf.parquet``
@@ -266,20 +266,21 @@ def build(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = OneLineParser(description="Measure a multi-fidelity table of the live CNN task with Dask.")
+    parser = OneLineParser(prog="python -m tasks.live.build_table",
+                           description="Measure a multi-fidelity table of the live CNN task with Dask.")
     parser.add_argument("--name", default="cnn-digits-mf", help="table name (file stem under --out)")
     parser.add_argument("--dataset", default="digits", choices=["digits", "fashion-mnist", "flowers17"])
     parser.add_argument("--data-dir", default=None, help="folder of the data set's files (fashion-mnist, flowers17)")
     parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
                         help="a grid axis; default: the shipped table's grid")
     parser.add_argument("--fixed", action="append", default=[], metavar="NAME=V", help="a fixed parameter")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=25)
-    parser.add_argument("--n-workers", type=int, default=2, help="LocalCluster worker processes (1 thread each)")
+    parser.add_argument("--seeds", type=non_negative_int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=positive_int, default=25)
+    parser.add_argument("--n-workers", type=positive_int, default=2, help="LocalCluster worker processes (1 thread each)")
     parser.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler instead")
     parser.add_argument("--meter", default="auto", choices=["auto", "nvml", "ina3221", "rapl", "none"])
     parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1")
-    parser.add_argument("--latency-repeats", type=int, default=50)
+    parser.add_argument("--latency-repeats", type=positive_int, default=50)
     parser.add_argument("--out", type=Path, default=tabular_data.FOLDER)
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)

@@ -223,14 +223,19 @@ def register_device_tasks(add: Callable[[str, Callable[[], Any]], None]) -> None
 def main(argv: list[str] | None = None) -> int:
     import sys
 
-    from tasks.command_line import OneLineParser
+    from tasks.command_line import OneLineParser, existing_file, existing_folder
     from tasks.tables.reference import write_reference
 
     parser = OneLineParser(prog="python -m tasks.tables.recipes.devices", description="Import NB201 device tables; write each task's bounds and front.")
-    parser.add_argument("--hw-nas-bench", default=None, help="path of HW-NAS-Bench-v1_0.pickle")
-    parser.add_argument("--help-dir", default=None, help="HELP's data/nasbench201 folder (latency/, str_arch2idx.pt)")
+    parser.add_argument("--hw-nas-bench", type=existing_file, default=None, help="path of HW-NAS-Bench-v1_0.pickle")
+    parser.add_argument("--help-dir", type=existing_folder, default=None, help="HELP's data/nasbench201 folder (latency/, str_arch2idx.pt)")
     parser.add_argument("--out", type=Path, required=True, help="folder for <task>.json")
     args = parser.parse_args(argv)
+    if args.hw_nas_bench is None and args.help_dir is None:
+        parser.error("nothing to import: give --hw-nas-bench FILE, --help-dir DIR or both")
+    if args.help_dir is not None and not help_devices(args.help_dir):
+        parser.error(f"--help-dir {args.help_dir} holds no latency/<device>.pt files; give HELP's data/nasbench201 "
+                     "folder")
     try:
         tasks = []
         if args.hw_nas_bench:
