@@ -143,7 +143,8 @@ def _run_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, help="parallel workers inside one run (default 1)")
     parser.add_argument("--experiment", help="experiment folder name (default 'default')")
     parser.add_argument("--results", type=Path, help="results root (default ./results)")
-    parser.add_argument("--dask-workers", type=int, help="local Dask worker processes (default: cores)")
+    parser.add_argument("--dask-workers", type=int, help="local Dask workers (default: one per run, at most the "
+                        "cores; a single one runs in this process)")
     parser.add_argument("--cluster", help="local (default), slurm, pbs, sge or lsf (batch options: config file)")
     parser.add_argument("--scheduler", help="address or scheduler file of an existing Dask cluster")
     parser.add_argument("--eval-timeout-s", type=float, help="seconds before a live evaluation is a timeout")

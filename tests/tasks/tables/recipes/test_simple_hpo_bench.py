@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -110,3 +111,33 @@ def test_invalid_configuration_is_refused_with_a_clear_message() -> None:
         task.evaluate(config)
     with pytest.raises(ValueError, match="has no fidelity"):
         task.evaluate(dict(task.space.get_default_configuration()), fidelity=3)
+
+
+def test_a_table_read_from_the_cache_is_the_table_decoded_from_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first read decodes and keeps the arrays, the second reads them back; a damaged file is replaced."""
+    monkeypatch.setenv("BOB_CACHE", str(tmp_path))
+    load_table.cache_clear()
+    decoded = load_table("nb201-cifar10")
+    (kept,) = (tmp_path / "tables").glob("nb201-cifar10-*.npz")
+    assert decoded.sha256[:16] in kept.name
+    for damage in (None, b"not an npz"):
+        if damage is not None:
+            kept.write_bytes(damage)
+        load_table.cache_clear()
+        again = load_table("nb201-cifar10")
+        for field in ("values", "cost", "n_seeds"):
+            np.testing.assert_array_equal(getattr(again, field), getattr(decoded, field))
+        assert again.sha256 == decoded.sha256
+    assert kept.read_bytes() != b"not an npz"
+    load_table.cache_clear()
+
+
+def test_no_cache_is_written_when_it_is_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOB_CACHE", "off")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    load_table.cache_clear()
+    assert load_table("nb201-cifar10").n_seeds.min() >= 1
+    assert not list(tmp_path.rglob("*.npz"))
+    load_table.cache_clear()
