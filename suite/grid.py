@@ -106,17 +106,48 @@ def read_config_file(path: Path) -> dict[str, Any]:
         if path.suffix == ".toml":
             data = tomllib.loads(text)
         elif path.suffix == ".json":
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_mapping_without_repeats)
         else:
-            data = yaml.safe_load(text) or {}
+            data = yaml.load(text, Loader=_YamlWithoutRepeats) or {}  # noqa: S506 (a SafeLoader)
     except (tomllib.TOMLDecodeError, yaml.YAMLError, json.JSONDecodeError) as error:
         raise ConfigError(f"config file {path} cannot be parsed: {' '.join(str(error).split())}") from None
+    except _RepeatedKey as error:  # YAML and JSON keep the last of two equal keys without a word
+        raise ConfigError(f"config file {path}: key {error.args[0]!r} is given twice; keep one") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected a mapping of keys, got {type(data).__name__}")
+    empty = sorted(key for key, value in data.items() if value is None)
+    if empty:  # `budget:` alone is YAML's null: taken as not given, the default would run in its place
+        raise ConfigError(f"config file {path}: {', '.join(empty)} has no value; give one or delete the line")
     unknown = sorted(set(data) - set(KEYS))
     if unknown:
         raise ConfigError(f"config file {path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(KEYS)}")
     return data
+
+
+class _RepeatedKey(Exception):
+    """A key given twice in one mapping of a config file."""
+
+
+def _mapping_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise _RepeatedKey(key)
+        mapping[key] = value
+    return mapping
+
+
+class _YamlWithoutRepeats(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # a merge key (<<) brings keys that the mapping's own may override: only its own are compared
+        keys = [self.construct_object(key_node, deep=deep) for key_node, _ in node.value
+                if key_node.tag != "tag:yaml.org,2002:merge"]
+        repeated = [key for i, key in enumerate(keys) if key in keys[:i]]
+        if repeated:
+            raise _RepeatedKey(repeated[0])
+        return super().construct_mapping(node, deep=deep)
 
 
 def _names(value: Any, key: str) -> tuple[str, ...]:
