@@ -156,11 +156,11 @@ def test_hypervolume_over_time_matches_one_call_per_prefix(m: int) -> None:
     assert np.all(np.diff(fast) >= 0)
 
 
-def test_hypervolume_over_time_across_chunk_boundaries() -> None:
+def test_hypervolume_over_time_across_block_boundaries() -> None:
     rng = np.random.default_rng(0)
-    points = rng.uniform(0, 1, size=(5000, 3))  # more rows than one screening chunk
+    points = rng.uniform(0, 1, size=(6000, 3))  # blocks of 1024 and 4096 rows, screened in between
     fast = hypervolume_over_time(points, np.ones(3))
-    for i in (0, 1, 2047, 2048, 2049, 4095, 4096, 4999):
+    for i in (0, 1, 1023, 1024, 1025, 5119, 5120, 5121, 5999):
         assert fast[i] == pytest.approx(float(moocore.hypervolume(points[: i + 1], ref=np.ones(3))))
 
 
@@ -172,3 +172,15 @@ def test_hypervolume_over_time_when_almost_every_row_changes_the_front() -> None
     fast = hypervolume_over_time(points, np.ones(3))
     for i in range(0, 3000, 97):
         assert fast[i] == pytest.approx(float(moocore.hypervolume(points[: i + 1], ref=np.ones(3))))
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_hypervolume_over_time_when_every_row_is_non_dominated(m: int) -> None:
+    # the worst order: every row changes the front and none leaves it (several groups of changes)
+    rng = np.random.default_rng(2)
+    points = _random_front(rng, m, 400)
+    points[150] = points[100]  # a repeat changes nothing
+    fast = hypervolume_over_time(points, np.full(m, 0.6))
+    for i in range(len(points)):
+        assert fast[i] == pytest.approx(float(moocore.hypervolume(points[: i + 1], ref=np.full(m, 0.6))), rel=1e-12)
+    assert fast[150] == fast[149] and np.all(np.diff(np.delete(fast, 150)) > 0)
