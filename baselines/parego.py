@@ -12,6 +12,7 @@ from ConfigSpace import Configuration, ConfigurationSpace
 from smac import HyperparameterOptimizationFacade, Scenario
 from smac.acquisition.maximizer.local_search import LocalSearch
 from smac.model.random_forest import RandomForest
+from smac.model.random_forest.random_forest import EPMRandomForest
 from smac.multi_objective.parego import ParEGO as SMACParEGO
 from smac.runhistory.dataclasses import TrialInfo, TrialValue
 from smac.runhistory.enumerations import StatusType
@@ -38,8 +39,11 @@ def make_smac(
 
     Every configuration is evaluated once (``deterministic=True``, ``max_config_calls=1``): the
     tasks take their own evaluation seed, so SMAC's repeated-evaluation intensification has nothing
-    to average.
+    to average. SMAC works on its own copy of ``space`` (it seeds the space it is given), whose random
+    configurations are drawn in one batch (``_BatchSampledSpace``).
     """
+    space = ConfigurationSpace.from_serialized_dict(space.to_serialized_dict())
+    space.__class__ = _BatchSampledSpace  # the same copy, its random configurations drawn at once
     scenario = Scenario(space, objectives=[o.name for o in objectives], deterministic=True, seed=seed,
                         n_trials=n_trials, output_directory=output_directory,
                         crash_cost=[o.upper for o in objectives])
@@ -48,7 +52,7 @@ def make_smac(
         # The facade's forest with two settings changed: n_jobs=-1 spawns workers for each tiny fit
         # and prediction, and max_leaf_nodes=2**20 makes sklearn grow its trees best-first, which is
         # slower than depth-first; with no limit reached both grow full trees, only the random draws differ.
-        model = RandomForest(scenario.configspace, log_y=True, n_trees=10, bootstrapping=True, ratio_features=1.0,
+        model = _TreeLoopForest(scenario.configspace, log_y=True, n_trees=10, bootstrapping=True, ratio_features=1.0,
                              min_samples_split=2, min_samples_leaf=1, max_depth=2**20, seed=seed,
                              n_jobs=1, max_leaf_nodes=None)
     maximizer = HyperparameterOptimizationFacade.get_acquisition_maximizer(scenario)
@@ -64,6 +68,51 @@ def make_smac(
         overwrite=True,
         logging_level=logging.ERROR,
     )
+
+
+class _BatchSampledSpace(ConfigurationSpace):
+    """A configuration space that draws many random configurations in one batch where nothing can reject one.
+
+    ConfigSpace 1.2 oversamples by a factor from the space's conditions and forbidden clauses; without
+    either the factor is 0 and it draws five configurations per round, so SMAC's 5,000 random points
+    per acquisition cost 1,000 rounds of one call per hyperparameter. One round of ``size`` draws per
+    hyperparameter gives configurations from the same distribution (other ones for a seed: the random
+    stream is consumed in another order).
+    """
+
+    def sample_configuration(self, size: int | None = None) -> Configuration | list[Configuration]:
+        if size is None or size <= 1 or self.forbidden_clauses or self.conditional_hyperparameters:
+            return super().sample_configuration(size)
+        vectors = np.array([hp.sample_vector(size, seed=self.random) for hp in self.values()])
+        return [Configuration(self, vector=vector) for vector in vectors.T]
+
+
+class _TreeLoopEnsemble(EPMRandomForest):
+    """SMAC's fitted trees, predicting one tree after another in a plain loop.
+
+    SMAC predicts through joblib's ``Parallel`` and sklearn's input validation even with ``n_jobs=1``;
+    with ten small trees that overhead is most of each prediction, and the acquisition's local search and
+    the incumbent estimate predict about a thousand times per refit. Each tree writes the same column
+    as in SMAC's ``estimator_predict``, so the predictions are bit for bit the same.
+    """
+
+    def all_trees_pred(self, X: np.ndarray) -> np.ndarray:
+        # what sklearn's validation hands the trees: float32 rows (SMAC has imputed inactive values)
+        X = np.ascontiguousarray(np.atleast_2d(X), dtype=np.float32)
+        preds = np.empty((len(X), self.n_estimators))
+        for tree_index, tree in enumerate(self.estimators_):
+            preds[:, tree_index] = tree.predict(X, check_input=False)
+        return preds
+
+
+class _TreeLoopForest(RandomForest):
+    """SMAC's random forest model with its ensemble predicting tree by tree (``_TreeLoopEnsemble``)."""
+
+    def _train(self, X: np.ndarray, y: np.ndarray) -> _TreeLoopForest:
+        # SMAC's own _train, with the ensemble class swapped
+        self._rf = _TreeLoopEnsemble(**self._rf_opts)
+        self._rf.fit(self._impute_inactive(X), y.flatten())
+        return self
 
 
 class _OrderedLocalSearch(LocalSearch):
@@ -143,7 +192,8 @@ class ParEGO(Baseline):
 
     def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
         if replayed:
-            info = TrialInfo(config=Configuration(self.space, values=trial.config), seed=self._trial_seed)
+            info = TrialInfo(config=Configuration(self._smac.scenario.configspace, values=trial.config),
+                             seed=self._trial_seed)
         else:
             info = self._infos.pop(trial.id)
         if values is None:
