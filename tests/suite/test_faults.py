@@ -99,7 +99,7 @@ def _suite(*args: str, root: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_suite_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    budget = 400
+    budget = 20_000  # rows take ~0.1 ms each: a run must outlast the 50 ms between looks at its rows
     specs = [RunSpec("random_search", "fcnet-naval", s, Budget(evaluations=budget), n_workers=2, experiment="e")
              for s in range(3)]
     expected = _reference(specs, tmp_path / "reference")
@@ -129,7 +129,7 @@ def test_a_worker_killed_mid_suite_loses_and_duplicates_nothing(tmp_path: Path) 
 
 @pytest.mark.slow
 def test_the_suite_killed_mid_run_resumes_to_the_results_of_an_uninterrupted_run(tmp_path: Path) -> None:
-    budget = 400
+    budget = 20_000  # rows take ~0.1 ms each: a run must outlast the 50 ms between looks at its rows
     specs = [RunSpec("random_search", "fcnet-naval", s, Budget(evaluations=budget), n_workers=2, experiment="e")
              for s in range(2)]
     expected = _reference(specs, tmp_path / "reference")
