@@ -7,41 +7,25 @@ figure and table. ``analysis.indicators`` holds the indicators as pure functions
 
 from __future__ import annotations
 
-from analysis.aggregate import INDICATORS, aggregate, indicator_curves, reference_fronts
-from analysis.indicators import (
-    epsilon_additive,
-    epsilon_additive_over_time,
-    hypervolume,
-    hypervolume_over_time,
-    igd_plus,
-    igd_plus_over_time,
-    nondominated,
-    normalise,
-)
-from analysis.io import Experiment, LeftOut, Run, TrueFront, load_experiment, read_run, scan_experiment, true_front
-from analysis.plots import plot_experiment, plot_over_time
+import importlib
+from typing import Any
 
-__all__ = [
-    "INDICATORS",
-    "Experiment",
-    "LeftOut",
-    "Run",
-    "TrueFront",
-    "aggregate",
-    "epsilon_additive",
-    "epsilon_additive_over_time",
-    "hypervolume",
-    "hypervolume_over_time",
-    "igd_plus",
-    "igd_plus_over_time",
-    "indicator_curves",
-    "load_experiment",
-    "nondominated",
-    "normalise",
-    "plot_experiment",
-    "plot_over_time",
-    "read_run",
-    "reference_fronts",
-    "scan_experiment",
-    "true_front",
-]
+#: public name -> the module that defines it. Imported on first use (PEP 562), so that ``python -m analysis
+#: --help`` and a bad argument answer without matplotlib, seaborn and scikit-posthocs, which the figures need.
+_EXPORTS = {
+    **dict.fromkeys(("INDICATORS", "aggregate", "indicator_curves", "reference_fronts"), "analysis.aggregate"),
+    **dict.fromkeys(("epsilon_additive", "epsilon_additive_over_time", "hypervolume", "hypervolume_over_time",
+                     "igd_plus", "igd_plus_over_time", "nondominated", "normalise"), "analysis.indicators"),
+    **dict.fromkeys(("Experiment", "LeftOut", "Run", "TrueFront", "load_experiment", "read_run", "scan_experiment",
+                     "true_front"), "analysis.io"),
+    **dict.fromkeys(("plot_experiment", "plot_over_time"), "analysis.plots"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

@@ -136,3 +136,15 @@ def test_a_mixture_or_a_bad_filter_is_one_error_line(arguments: list[str], messa
     error = capsys.readouterr().err
     assert code == 2 and error.count("\n") == 1 and message in error
     assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_argument_answers_without_the_figure_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom analysis.__main__ import main\n"
+            "try:\n    code = main(['--bogus'])\nexcept SystemExit as exit:\n    code = exit.code\n"
+            "heavy = sorted(m for m in ('matplotlib', 'seaborn', 'scikit_posthocs') if m in sys.modules)\n"
+            "print(code, heavy)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "2 []", done.stdout + done.stderr
