@@ -10,22 +10,34 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-#: public name -> the module that defines it. Imported on first use (PEP 562), so that ``python -m analysis
-#: --help`` and a bad argument answer without matplotlib, seaborn and scikit-posthocs, which the figures need.
-_EXPORTS = {
-    **dict.fromkeys(("INDICATORS", "aggregate", "indicator_curves", "reference_fronts"), "analysis.aggregate"),
-    **dict.fromkeys(("epsilon_additive", "epsilon_additive_over_time", "hypervolume", "hypervolume_over_time",
-                     "igd_plus", "igd_plus_over_time", "nondominated", "normalise"), "analysis.indicators"),
-    **dict.fromkeys(("Experiment", "LeftOut", "Run", "TrueFront", "load_experiment", "read_run", "scan_experiment",
-                     "true_front"), "analysis.io"),
-    **dict.fromkeys(("plot_experiment", "plot_over_time"), "analysis.plots"),
-}
-__all__ = sorted(_EXPORTS)
+from analysis.aggregate import INDICATORS, aggregate, indicator_curves, reference_fronts
+from analysis.indicators import (
+    epsilon_additive,
+    epsilon_additive_over_time,
+    hypervolume,
+    hypervolume_over_time,
+    igd_plus,
+    igd_plus_over_time,
+    nondominated,
+    normalise,
+)
+from analysis.io import Experiment, LeftOut, Run, TrueFront, load_experiment, read_run, scan_experiment, true_front
+
+#: the figures need matplotlib, seaborn and scikit-posthocs: imported on first use (PEP 562), so that
+#: ``python -m analysis --help`` and a bad argument answer without them
+_FIGURES = ("plot_experiment", "plot_over_time")
+
+__all__ = [
+    "INDICATORS", "Experiment", "LeftOut", "Run", "TrueFront", "aggregate", "epsilon_additive",
+    "epsilon_additive_over_time", "hypervolume", "hypervolume_over_time", "igd_plus", "igd_plus_over_time",
+    "indicator_curves", "load_experiment", "nondominated", "normalise", "plot_experiment", "plot_over_time",
+    "read_run", "reference_fronts", "scan_experiment", "true_front",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
+    if name not in _FIGURES:
         raise AttributeError(f"module 'analysis' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    value = getattr(importlib.import_module("analysis.plots"), name)
     globals()[name] = value
     return value
