@@ -380,8 +380,12 @@ def true_front(run: Run, tabular_data: Path | str | None = None) -> TrueFront | 
             f"{run.folder}: bounds lower={run.lower.tolist()} upper={run.upper.tolist()} in the metadata disagree "
             f"with lower={lower.tolist()} upper={upper.tolist()} in {path}; the run used another task version"
         )
+    version = run.metadata["task"].get("version")
+    if version != shipped["version"]:
+        raise ValueError(f"{run.folder}: task version {version!r} in the metadata, {shipped['version']!r} in {path}; "
+                         "the run was made with another version of the task: run it again with this one")
     data_hash = run.metadata["task"].get("data_hash")
-    if data_hash and shipped.get("data_sha256") and data_hash != shipped["data_sha256"]:
-        raise ValueError(f"{run.folder}: data hash {data_hash} differs from {shipped['data_sha256']} in {path}")
+    if data_hash != shipped["data_sha256"]:
+        raise ValueError(f"{run.folder}: data hash {data_hash!r} differs from {shipped['data_sha256']!r} in {path}")
     points = np.array(shipped["front"], dtype=float).reshape(-1, len(names))
     return TrueFront(points, hypervolume(normalise(points, lower, upper), run.reference_point))

@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from tasks import make_task
-from tasks.base import Result, Task, Trial
+from tasks.base import Result, Task, TaskDataError, Trial
 from tasks.registry import Registry
 
 if TYPE_CHECKING:
@@ -24,9 +24,14 @@ if TYPE_CHECKING:
 
 
 def evaluate_safely(task: Task, trial: Trial, seed: int) -> Result:
-    """Evaluate, turning an exception or a NaN objective into a failed result: a run never stops for one."""
+    """Evaluate, turning an exception or a NaN objective into a failed result: a run never stops for one.
+
+    Except a ``TaskDataError``: a task whose data is missing or wrong fails every evaluation, so it stops the
+    run (which the suite reports) rather than completing it with failed rows."""
     try:
         result = task.evaluate(trial.config, trial.fidelity, seed)
+    except TaskDataError:
+        raise
     except Exception as error:  # the task's failure is data, not a crash of the run
         reason = f"{type(error).__name__}: {error}"
         if isinstance(error, TimeoutError):

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator, Literal
 
 
 from baselines import BASELINES, Baseline
+from baselines.base import OptionError
 from suite.evaluators import Evaluator
 from suite.loops import ReplayMismatch, run_wall, simulate
 from suite.metadata import RunKey, RunMetadata, load_metadata
@@ -73,7 +74,7 @@ def make_baseline(name: str, task: Task, seed: int, options: dict[str, Any]) -> 
     cls = BASELINES.get(name)
     try:
         return cls(task.space, task.objectives, task.fidelity, seed, **options)
-    except TypeError as error:
+    except OptionError as error:  # a TypeError from inside a baseline is its bug, reported as such
         raise ValueError(f"baseline {name!r}: bad options {options}: {error}") from None
 
 

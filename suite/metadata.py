@@ -110,7 +110,7 @@ class RunMetadata:
         """The metadata of a run starting now: ``task`` is ``Task.describe()``, ``options`` the baseline's
         options in force (``Baseline.options()``)."""
         return cls(
-            baseline=BaselineRecord(spec.baseline, {**options, **spec.options}, spec.options),
+            baseline=BaselineRecord(spec.baseline, options, spec.options),
             task=task, seed=spec.seed, budget=spec.budget, n_workers=spec.n_workers, clock=task["clock"],
             experiment=spec.experiment, eval_timeout_s=spec.eval_timeout_s, resources=spec.resources,
             versions=package_versions(),

@@ -88,6 +88,14 @@ class Result:
         return cls(objectives={}, cost_s=cost_s, info={"reason": reason}, status=status)
 
 
+class TaskDataError(RuntimeError):
+    """The data a task evaluates on is missing, unreadable or not the data its reference was computed from.
+
+    Not one failed evaluation but a task that cannot answer at all: the run loop stops the run with this
+    error instead of recording every evaluation as failed (a "complete" run of failed rows would be ranked).
+    """
+
+
 @dataclass(frozen=True)
 class ReferenceRecord:
     """What a task's results are measured against, fixed per task and versioned: it never depends on a run.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
-from tasks.base import Config, Fidelity, ReferenceRecord, Result, Task, to_python
+from tasks.base import Config, Fidelity, ReferenceRecord, Result, Task, TaskDataError, to_python
 
 if TYPE_CHECKING:
     from ConfigSpace import ConfigurationSpace
@@ -152,14 +152,17 @@ class TableTask(Task):
 
     @functools.cached_property
     def table(self) -> Table:
-        table = self._load()
+        try:
+            table = self._load()
+        except (OSError, ImportError, RuntimeError, ValueError) as error:
+            raise TaskDataError(f"task {self.name!r}: its table cannot be read: {error}") from error
         if table.sha256 != self.reference.data_sha256:
-            raise ValueError(
+            raise TaskDataError(
                 f"task {self.name!r}: its data (sha256 {table.sha256[:12]}) is not the data its reference record "
                 f"was computed from ({self.reference.data_sha256[:12]}); install the pinned data, or rewrite "
                 f"the record with: bag-of-baselines table write {self.name}")
         if table.levels != self._layout.levels or table.fidelity != self._layout.fidelity:
-            raise ValueError(f"task {self.name!r}: the table read has another grid or fidelity than its layout")
+            raise TaskDataError(f"task {self.name!r}: the table read has another grid or fidelity than its layout")
         return table
 
     def true_front(self) -> np.ndarray:

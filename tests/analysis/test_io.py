@@ -79,6 +79,20 @@ def test_a_run_whose_bounds_disagree_with_the_shipped_file_is_refused(experiment
         true_front(read_run(folder))
 
 
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("version", "0", "task version '0' in the metadata, '1' in .*nb201-cifar10.json"),
+    ("data_hash", "", "data hash '' differs from"),
+])
+def test_a_run_of_another_task_version_or_data_has_no_true_front(experiment: Path, tmp_path: Path, key: str,
+                                                                 value: str, message: str) -> None:
+    folder = _copy_run(experiment, tmp_path)
+    metadata = json.loads((folder / "metadata.json").read_text())
+    metadata["task"][key] = value  # same bounds and objectives: only the version or the data differ
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(ValueError, match=message):
+        true_front(read_run(folder))
+
+
 def test_a_task_without_a_shipped_front_has_none(experiment: Path, tmp_path: Path) -> None:
     assert true_front(read_run(experiment / "fcnet-naval" / "nsga2" / "0"), tabular_data=tmp_path) is None
 

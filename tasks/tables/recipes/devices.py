@@ -145,7 +145,8 @@ def device_table(name: str, dataset: str, device_columns: dict[str, np.ndarray],
                  sha256: str, description: str, source: str) -> Table:
     """NB201 error (every recorded seed) joined with device columns given per arch index, record computed.
 
-    ``objectives`` are (name, unit) of the error and of each device column.
+    ``objectives`` are (name, unit) of the error and of each device column; ``sha256`` is the device data's
+    hash, and the table's hash covers it and the accuracy table's, so new data on either side is another table.
     """
     from tasks.tables.reference import computed
 
@@ -160,7 +161,8 @@ def device_table(name: str, dataset: str, device_columns: dict[str, np.ndarray],
         values[..., j] = by_row[:, None, None]
     values[np.isnan(error[..., 0])] = np.nan
     return computed(Table(name=name, levels=dict(NB201_LEVELS), objectives=tuple(objectives), values=values,
-                          cost=accuracy_table.cost, n_seeds=accuracy_table.n_seeds, sha256=sha256, version="1",
+                          cost=accuracy_table.cost, n_seeds=accuracy_table.n_seeds, version="1",
+                          sha256=hashlib.sha256(f"{sha256}+{accuracy_table.sha256}".encode()).hexdigest(),
                           description=description, source=source))
 
 

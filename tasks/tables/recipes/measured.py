@@ -67,6 +67,12 @@ def load_measured_table(name: str, folder: Path = tabular_data.FOLDER) -> Table:
     rows = np.ravel_multi_index([p.to_numpy(dtype=int) for p in positions], sizes)
     seed_index = frame["seed"].map({s: i for i, s in enumerate(seeds)}).to_numpy()
     epoch_index = frame["epoch"].to_numpy(dtype=int) - 1
+    # an epoch 0 would index the last epoch, and a repeated cell would silently keep its last row
+    if ((epoch_index < 0) | (epoch_index >= epochs)).any():
+        raise ValueError(f"{path.name} holds epochs outside 1..{epochs}")
+    cells = (rows * len(seeds) + seed_index) * epochs + epoch_index
+    if len(np.unique(cells)) != len(cells):
+        raise ValueError(f"{path.name} holds a (configuration, seed, epoch) more than once")
     values = np.full((n_rows, len(seeds), epochs, len(MEASURED_OBJECTIVES)), np.nan)
     cost = np.full((n_rows, len(seeds), epochs), np.nan)
     for j, (_, column, _) in enumerate(MEASURED_OBJECTIVES):

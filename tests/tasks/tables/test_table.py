@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tasks.base import Fidelity
+from tasks.base import Fidelity, TaskDataError
 from tasks.tables.reference import computed
 from tasks.tables.table import Table, TableLayout, TableTask
 
@@ -69,5 +69,5 @@ def test_the_table_is_read_at_the_first_evaluation_and_must_be_the_recorded_data
     task.evaluate({"width": 8, "act": "tanh"})
     assert reads == ["0" * 64]  # once
     other = TableTask(layout, table.reference, lambda: replace(table, sha256="1" * 64))
-    with pytest.raises(ValueError, match="is not the data its reference record was computed from"):
+    with pytest.raises(TaskDataError, match="is not the data its reference record was computed from"):
         other.evaluate({"width": 8, "act": "relu"})

@@ -94,3 +94,15 @@ def test_shipped_table_is_complete() -> None:
     assert task.table.values.shape[:3] == (n_configs, len(provenance["seeds"]), provenance["epochs"])
     assert (task.table.n_seeds == len(provenance["seeds"])).all()
     assert np.all(np.diff(task.table.cost, axis=2) > 0)  # cumulative training time grows every epoch
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda frame: frame.assign(epoch=frame["epoch"] - 1), "holds epochs outside 1..3"),
+    (lambda frame: pd.concat([frame, frame.iloc[[0]]]), "more than once"),
+])
+def test_a_table_with_epoch_zero_or_a_repeated_cell_is_refused(tmp_path: Path, change, message: str) -> None:
+    frame = _write_table(tmp_path)
+    change(frame).to_parquet(tmp_path / "toy-mf.parquet", index=False)
+    load_measured_table.cache_clear()
+    with pytest.raises(ValueError, match=message):
+        load_measured_table("toy-mf", tmp_path)
