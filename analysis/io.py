@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.indicators import hypervolume, normalise
+from analysis.indicators import normalise
 from suite import results_format
 from tabular_data import FOLDER as SHIPPED_FOLDER
 
@@ -343,10 +343,9 @@ def _check_same_task_description(runs: list[Run]) -> None:
 
 @dataclass(frozen=True)
 class TrueFront:
-    """A task's true Pareto front (raw units) and its hypervolume in normalised space."""
+    """A task's true Pareto front, in raw units."""
 
     points: np.ndarray
-    hypervolume: float
 
 
 def tabular_data_folder(tabular_data: Path | str | None = None) -> Path:
@@ -388,4 +387,4 @@ def true_front(run: Run, tabular_data: Path | str | None = None) -> TrueFront | 
     if data_hash != shipped["data_sha256"]:
         raise ValueError(f"{run.folder}: data hash {data_hash!r} differs from {shipped['data_sha256']!r} in {path}")
     points = np.array(shipped["front"], dtype=float).reshape(-1, len(names))
-    return TrueFront(points, hypervolume(normalise(points, lower, upper), run.reference_point))
+    return TrueFront(points)
