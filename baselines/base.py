@@ -150,6 +150,11 @@ class Baseline(ABC):
             proposal's fidelity as None, which means the task's maximum.
         seed: the only source of randomness (``self._rng``, ``self._random_space``, and whatever the
             subclass seeds with it); the same seed gives the same trials on a tabular task.
+        known: computes, from a configuration alone, the objectives the task knows without training
+            (``Task.known``; a parameter count), or None. A baseline may use it to model only the others;
+            every baseline must work without it.
+        context: the task's generic context vector (``Task.context``; a device's hardware embedding), or
+            None. Baselines that transfer across settings read it; every baseline must work without it.
         options: the algorithm's options, as declared in ``OPTIONS``.
     """
 
@@ -175,6 +180,9 @@ class Baseline(ABC):
         objectives: tuple[Objective, ...],
         fidelity: Fidelity | None,
         seed: int,
+        *,
+        known: Callable[[Config], Mapping[str, float]] | None = None,
+        context: np.ndarray | tuple[float, ...] | None = None,
         **options: Any,
     ) -> None:
         self._options = self.check_options(options)
@@ -182,6 +190,8 @@ class Baseline(ABC):
         self.objectives = tuple(objectives)
         self.fidelity = fidelity
         self.seed = seed
+        self.known = known
+        self.context = None if context is None else np.asarray(context, dtype=float)
         self._rng = np.random.default_rng(seed)
         # double underscores: a subclass's own ``_pending`` or ``_next_id`` cannot clobber the bookkeeping
         self.__next_id = 0

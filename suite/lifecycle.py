@@ -73,7 +73,12 @@ def run_lock(folder: Path, on_wait: Callable[[str], None] | None = None) -> Iter
 def make_baseline(name: str, task: Task, seed: int, options: dict[str, Any]) -> Baseline:
     cls = BASELINES.get(name)
     try:
-        return cls(task.space, task.objectives, task.fidelity, seed, **options)
+        extra: dict[str, Any] = {}  # only what the task has: a plug-in baseline may not accept them
+        if task.known:
+            extra["known"] = task.known_objectives
+        if task.context is not None:
+            extra["context"] = task.context
+        return cls(task.space, task.objectives, task.fidelity, seed, **extra, **options)
     except OptionError as error:  # a TypeError from inside a baseline is its bug, reported as such
         raise ValueError(f"baseline {name!r}: bad options {options}: {error}") from None
 

@@ -136,6 +136,12 @@ class Task(ABC):
     reference_point: tuple[float, ...]
     #: "simulated" for tables (cost is replayed), "wall" for tasks that really train
     clock: Literal["simulated", "wall"] = "simulated"
+    #: objectives a configuration determines on its own, without training (a parameter count);
+    #: ``known_objectives`` computes them, so a baseline may model only the others (MS-EHVI)
+    known: tuple[str, ...] = ()
+    #: a generic numeric description of the setting the task runs in (a device's hardware embedding),
+    #: or None. Baselines receive this vector, never a device's name, so none knows task-specific names.
+    context: tuple[float, ...] | None = None
 
     @property
     def objective_names(self) -> list[str]:
@@ -177,6 +183,16 @@ class Task(ABC):
         return moocore.normalise(values.reshape(-1, len(lower)), to_range=(0.0, 1.0), lower=lower,
                                  upper=upper).reshape(values.shape)
 
+    def known_objectives(self, config: Config) -> dict[str, float]:
+        """The objectives named in ``known`` for ``config``, computed from the configuration alone.
+
+        They must equal what ``evaluate`` reports for them; a task that declares ``known`` overrides this.
+        """
+        if self.known:
+            raise NotImplementedError(f"task {self.name!r} declares known objectives {self.known} "
+                                      "but does not compute them")
+        return {}
+
     def data_hash(self) -> str:
         """A hash of the data the task reads (a table, a data set); empty when there is none."""
         return ""
@@ -191,4 +207,7 @@ class Task(ABC):
             "fidelity": None if self.fidelity is None else vars(self.fidelity),
             "clock": self.clock,
             "data_hash": self.data_hash(),
+            # only when set, so the description of a task without them is what it always was
+            **({"known": list(self.known)} if self.known else {}),
+            **({"context": list(self.context)} if self.context is not None else {}),
         }
