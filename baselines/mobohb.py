@@ -3,69 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
-import moocore
 import numpy as np
 from ConfigSpace import CategoricalHyperparameter, Configuration, ConfigurationSpace, Constant, OrdinalHyperparameter
 from ConfigSpace.util import deactivate_inactive_hyperparameters
 
+from baselines._successive_halving import Hyperband, reference_behind, rung_budgets, select_best
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Fidelity, Objective, Result, Trial, to_python
-
-
-def select_best(points: np.ndarray, k: int, reference: np.ndarray) -> np.ndarray:
-    """Indices of the ``k`` best rows of ``points`` (minimised): whole non-dominated fronts first, then
-    the front that does not fit is thinned by removing, one at a time, the point of least hypervolume
-    contribution (ties: the later row goes first), as in SMS-EMOA's reduction step."""
-    ranks = moocore.pareto_rank(points)
-    chosen: list[int] = []
-    for rank in range(int(ranks.max()) + 1 if len(points) else 0):
-        front = [int(i) for i in np.flatnonzero(ranks == rank)]
-        if len(chosen) + len(front) <= k:
-            chosen.extend(front)
-            continue
-        while len(chosen) + len(front) > k:
-            contributions = moocore.hv_contributions(points[front], ref=reference)
-            least = np.flatnonzero(contributions == contributions.min())
-            front.pop(int(least[-1]))
-        chosen.extend(front)
-        break
-    return np.array(chosen, dtype=int)
-
-
-def hyperband_budgets(low: float, high: float, eta: float) -> list[float]:
-    """The rung budgets ``high * eta**-i`` from the smallest that is >= ``low`` up to ``high``."""
-    s_max = int(math.floor(math.log(high / low) / math.log(eta) + 1e-9))
-    return [high * eta ** -i for i in range(s_max, -1, -1)]
-
-
-def hyperband_sizes(s: int, s_max: int, eta: float) -> list[int]:
-    """The number of configurations at each rung of Hyperband's bracket ``s`` (of ``s_max + 1`` brackets):
-    ``n = ceil((s_max + 1) / (s + 1) * eta**s)`` at the first rung, ``floor(n * eta**-i)`` at rung i
-    (Li et al., JMLR 2018, Algorithm 1), and at least one."""
-    n0 = int(math.ceil((s_max + 1) / (s + 1) * eta ** s))
-    return [max(1, int(n0 * eta ** -i)) for i in range(s + 1)]
-
-
-@dataclass
-class _Bracket:
-    """One successive-halving run: ``sizes[r]`` configurations at ``budgets[r]``, best ones promoted."""
-
-    budgets: list[float | None]
-    sizes: list[int]
-    rung: int = 0
-    to_start: list[Config | None] = field(default_factory=list)  # None: a new configuration to sample
-    running: int = 0
-    finished: list[tuple[Config, np.ndarray | None]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.to_start = [None] * self.sizes[0]
-
-    @property
-    def done(self) -> bool:
-        return self.rung >= len(self.sizes)
 
 
 class _KDE:
@@ -131,7 +77,8 @@ class MOBOHB(Baseline):
     (Ozaki et al., GECCO 2020).
 
     - Hyperband brackets over the task's fidelity, from ``min_budget`` to ``max_budget`` with ratio
-      ``eta``; inside a bracket, successive halving promotes exactly the planned number of
+      ``eta`` (the schedule shared with the other multi-fidelity baselines:
+      ``baselines._successive_halving.Hyperband``); inside a bracket, successive halving promotes exactly the planned number of
       configurations of a rung, chosen by non-dominated sorting and then greedy hypervolume
       contribution inside the front that does not fit (``select_best``). (The paper's code promotes
       the whole last front instead, so rungs grow past their plan.) Failed evaluations are never
@@ -186,19 +133,11 @@ class MOBOHB(Baseline):
         **options: Any,
     ) -> None:
         super().__init__(space, objectives, fidelity, seed, **options)
-        min_budget, max_budget = self._options["min_budget"], self._options["max_budget"]
-        if fidelity is None:
-            if min_budget is not None or max_budget is not None:
-                raise self.option_error("options min_budget/max_budget need a task with a fidelity; this task has none")
-            self._budgets: list[float | None] = [None]
-        else:
-            low = fidelity.min if min_budget is None else min_budget
-            high = fidelity.max if max_budget is None else max_budget
-            if not fidelity.min <= low < high <= fidelity.max and not (low == high == fidelity.max):
-                raise self.option_error(f"options min_budget={low}, max_budget={high}: need "
-                                        f"{fidelity.min} <= min_budget < max_budget <= {fidelity.max}")
-            snapped = [self._snap(b) for b in hyperband_budgets(low, high, self._options["eta"])]
-            self._budgets = list(dict.fromkeys(snapped))  # snapping may merge neighbouring rungs
+        try:
+            self._budgets = rung_budgets(fidelity, self._options["min_budget"], self._options["max_budget"],
+                                         self._options["eta"])
+        except ValueError as error:
+            raise self.option_error(str(error)) from None
         if self._options["min_points_in_model"] is None:
             self._options["min_points_in_model"] = len(space) + 1
         hps = list(space.values())
@@ -207,9 +146,7 @@ class MOBOHB(Baseline):
         self._ordinal_sizes = np.array([len(hp.sequence) if isinstance(hp, OrdinalHyperparameter) else 0 for hp in hps])
         self._lower = np.array([o.lower for o in objectives])
         self._span = np.array([o.upper - o.lower for o in objectives])
-        self._brackets: list[_Bracket] = []
-        self._next_bracket = 0
-        self._jobs: dict[int, _Bracket] = {}
+        self._schedule = Hyperband(self._budgets, self._options["eta"])
         self._observations: dict[float | None, tuple[list[np.ndarray], list[np.ndarray]]] = {}
 
     @property
@@ -220,57 +157,17 @@ class MOBOHB(Baseline):
     # --- Hyperband ----------------------------------------------------------------------------------
 
     def propose(self, trial_id: int) -> Proposal:
-        bracket = next((b for b in self._brackets if b.to_start), None)
-        if bracket is None:
-            bracket = self._open_bracket()
-        config = bracket.to_start.pop(0)
-        budget = bracket.budgets[bracket.rung]
-        if config is None:
-            config = self._new_config()
-        bracket.running += 1
-        self._jobs[trial_id] = bracket
-        return Proposal(config, budget)
+        return Proposal(*self._schedule.next_job(trial_id, self._new_config))
 
     def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
         budget = self._budgets[-1] if trial.fidelity is None else trial.fidelity
-        if values is not None:
+        point = None if values is None else (values - self._lower) / self._span
+        if point is not None:
             vectors, points = self._observations.setdefault(budget, ([], []))
             vectors.append(self._to_vector(trial.config))
-            points.append((values - self._lower) / self._span)
-        if replayed:  # it fed the model; the schedule has no place for it
-            return
-        bracket = self._jobs.pop(trial.id)
-        bracket.running -= 1
-        bracket.finished.append((trial.config, None if values is None else (values - self._lower) / self._span))
-        if not bracket.to_start and bracket.running == 0:
-            self._promote(bracket)
-
-    def _open_bracket(self) -> _Bracket:
-        s_max = len(self._budgets) - 1
-        s = s_max - self._next_bracket % (s_max + 1)
-        self._next_bracket += 1
-        bracket = _Bracket(budgets=self._budgets[s_max - s:], sizes=hyperband_sizes(s, s_max, self._options["eta"]))
-        self._brackets.append(bracket)
-        return bracket
-
-    def _promote(self, bracket: _Bracket) -> None:
-        ok = [(config, point) for config, point in bracket.finished if point is not None]
-        bracket.rung += 1
-        bracket.finished = []
-        if bracket.done or not ok:
-            self._brackets.remove(bracket)
-            return
-        points = np.array([point for _, point in ok])
-        best = select_best(points, min(bracket.sizes[bracket.rung], len(ok)), _reference(points))
-        bracket.to_start = [ok[i][0] for i in sorted(best)]
-
-    def _snap(self, budget: float) -> float:
-        assert self.fidelity is not None
-        if self.fidelity.values is not None:
-            return float(min(self.fidelity.values, key=lambda v: (abs(v - budget), v)))
-        if float(self.fidelity.min).is_integer() and float(self.fidelity.max).is_integer():
-            return float(round(budget))
-        return float(budget)
+            points.append(point)
+        if not replayed:  # a replayed trial fed the model; the schedule has no place for it
+            self._schedule.finished(trial.id, trial.config, point)
 
     # --- the multi-objective TPE --------------------------------------------------------------------
 
@@ -291,7 +188,7 @@ class MOBOHB(Baseline):
         gamma = self._options["gamma"]
         n_good = max(min_points, int(math.ceil(gamma * n)))
         n_bad = max(min_points, int(math.floor((1 - gamma) * n)))
-        reference = _reference(points)
+        reference = reference_behind(points)
         good = select_best(points, n_good, reference)
         bad = np.setdiff1d(np.arange(n), select_best(points, n - n_bad, reference)) if n_bad < n else np.arange(n)
         data = self._impute(vectors)
@@ -329,9 +226,4 @@ class MOBOHB(Baseline):
         except Exception:  # a forbidden combination: the caller falls back to a random configuration
             return None
         return to_python(config)
-
-
-def _reference(points: np.ndarray) -> np.ndarray:
-    """A reference point behind every observation (normalised objectives: 1.1 unless a value exceeds it)."""
-    return np.maximum(1.1, points.max(axis=0) + 0.1)
 

@@ -1,4 +1,4 @@
-"""MO-BOHB: the ordering by rank and hypervolume contribution, the Hyperband schedule, the density, promotions."""
+"""MO-BOHB: its Hyperband schedule end to end, the density, promotions (the shared machinery: test_successive_halving.py)."""
 
 from __future__ import annotations
 
@@ -9,84 +9,12 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from baselines.mobohb import MOBOHB, _KDE, hyperband_budgets, hyperband_sizes, select_best
+from baselines._successive_halving import select_best
+from baselines.mobohb import MOBOHB, _KDE
 from tasks import make_task
 from tasks.base import Fidelity, Result
+from test_successive_halving import LI_ET_AL_TABLE_1
 from toy_tasks import ToyTask
-
-
-def naive_ranks(points: np.ndarray) -> np.ndarray:
-    """Non-dominated sorting by peeling fronts with pairwise comparisons."""
-    ranks = np.full(len(points), -1)
-    rank = 0
-    while (ranks < 0).any():
-        left = np.flatnonzero(ranks < 0)
-        for i in left:
-            if not any(np.all(points[j] <= points[i]) and np.any(points[j] < points[i]) for j in left if j != i):
-                ranks[i] = rank
-        rank += 1
-    return ranks
-
-
-def area_2d(points: np.ndarray, reference: np.ndarray) -> float:
-    """Hypervolume of a 2-D set as a sum of rectangles (independent of moocore)."""
-    total, best_y = 0.0, reference[1]
-    for x, y in sorted(map(tuple, points)):
-        if y < best_y:
-            total += (reference[0] - x) * (best_y - y)
-            best_y = y
-    return total
-
-
-def naive_select(points: np.ndarray, k: int, reference: np.ndarray) -> set[int]:
-    ranks = naive_ranks(points)
-    chosen: list[int] = []
-    for rank in range(ranks.max() + 1):
-        front = list(np.flatnonzero(ranks == rank))
-        while len(chosen) + len(front) > k:
-            whole = area_2d(points[front], reference)
-            loss = [whole - area_2d(points[[f for f in front if f != i]], reference) for i in front]
-            front.pop(int(np.argmin(loss)))
-        chosen.extend(front)
-        if len(chosen) == k:
-            break
-    return set(chosen)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_select_best_matches_an_independent_computation(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    points = rng.random((30, 2))
-    points[:8] = np.c_[np.linspace(0, 0.5, 8), np.linspace(0.5, 0, 8) ** 2]  # a long first front to thin
-    reference = np.array([1.1, 1.1])
-    for k in (1, 3, 5, 12, 20, 30):
-        chosen = select_best(points, k, reference)
-        assert len(chosen) == k
-        assert set(chosen.tolist()) == naive_select(points, k, reference)
-
-
-def test_hyperband_budgets() -> None:
-    assert hyperband_budgets(1, 27, 3) == [1, 3, 9, 27]
-    assert np.allclose(hyperband_budgets(1, 25, 3), [25 / 9, 25 / 3, 25])
-    assert hyperband_budgets(5, 5, 3) == [5]
-
-
-#: Li, Jamieson, DeSalvo, Rostamizadeh and Talwalkar, "Hyperband", JMLR 18(185), 2018, Table 1 (R = 81,
-#: eta = 3): bracket s -> (n_i configurations, r_i budget) of each rung, copied from the paper
-LI_ET_AL_TABLE_1 = {
-    4: [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)],
-    3: [(34, 3), (11, 9), (3, 27), (1, 81)],
-    2: [(15, 9), (5, 27), (1, 81)],
-    1: [(8, 27), (2, 81)],
-    0: [(5, 81)],
-}
-
-
-def test_hyperband_schedule_is_li_et_al_table_1() -> None:
-    budgets = hyperband_budgets(1, 81, 3)
-    for s, rungs in LI_ET_AL_TABLE_1.items():
-        assert hyperband_sizes(s, 4, 3) == [n for n, _ in rungs]
-        assert budgets[4 - s:] == pytest.approx([r for _, r in rungs])
 
 
 def test_one_worker_runs_the_brackets_of_li_et_al_table_1_in_order() -> None:
@@ -164,7 +92,7 @@ def test_first_bracket_promotes_exactly_the_planned_best() -> None:
     best = select_best(np.array([p for _, p in rung]), 9, np.array([1.1, 1.1]))
     assert [t.config for t in promoted] == [rung[i][0] for i in sorted(best)]
     # with the rung still running, the next ask opens the next bracket (at 3 epochs, 12 configurations)
-    assert baseline.ask().fidelity == 3.0 and len(baseline._brackets) == 2
+    assert baseline.ask().fidelity == 3.0 and len(baseline._schedule.brackets) == 2
 
 
 def test_failed_evaluations_are_not_promoted() -> None:
