@@ -33,26 +33,40 @@ from tasks.live.data import Dataset
 MAX_LAYERS = 3
 CONV_WIDTH = (16, 1024)
 FC_WIDTH = (2, 512)
+BATCH_SIZE = (1, 512)
 KERNEL_SIZES = (7, 5, 3)
 EPOCHS = (1, 25)
 #: evaluation batches of the validation and test sets (memory only; results do not depend on it)
 EVAL_BATCH = 1024
 
 
-def cnn_space(name: str = "cnn", seed: int | None = None) -> ConfigurationSpace:
-    """The paper's joint space: layer counts, per-layer widths (active by condition) and training options."""
+def cnn_space(
+    name: str = "cnn",
+    seed: int | None = None,
+    conv_width: tuple[int, int] = CONV_WIDTH,
+    fc_width: tuple[int, int] = FC_WIDTH,
+    batch_size: tuple[int, int] = BATCH_SIZE,
+) -> ConfigurationSpace:
+    """The paper's joint space: layer counts, per-layer widths (active by condition) and training options.
+
+    The width and batch-size ranges are the paper's unless given: a demonstration task narrows them so
+    that a run fits on a laptop's CPU in seconds.
+    """
     space = ConfigurationSpace(name=name, seed=seed)
     n_conv_l = UniformIntegerHyperparameter("n_conv_l", 1, MAX_LAYERS, default_value=2)
     n_fc_l = UniformIntegerHyperparameter("n_fc_l", 1, MAX_LAYERS, default_value=1)
-    conv = [UniformIntegerHyperparameter(f"n_conv_{i}", *CONV_WIDTH, default_value=32, log=True)
+    conv = [UniformIntegerHyperparameter(f"n_conv_{i}", *conv_width, default_value=min(max(32, conv_width[0]),
+                                                                                         conv_width[1]), log=True)
             for i in range(MAX_LAYERS)]
-    fc = [UniformIntegerHyperparameter(f"n_fc_{i}", *FC_WIDTH, default_value=64, log=True) for i in range(MAX_LAYERS)]
+    fc = [UniformIntegerHyperparameter(f"n_fc_{i}", *fc_width, default_value=min(max(64, fc_width[0]), fc_width[1]),
+                                       log=True) for i in range(MAX_LAYERS)]
     space.add([
         n_conv_l, n_fc_l, *conv, *fc,
         CategoricalHyperparameter("kernel_size", list(KERNEL_SIZES), default_value=3),
         UniformFloatHyperparameter("lr_init", 1e-5, 1.0, default_value=1e-3, log=True),
         CategoricalHyperparameter("batch_norm", [False, True], default_value=True),
-        UniformIntegerHyperparameter("batch_size", 1, 512, default_value=64, log=True),
+        UniformIntegerHyperparameter("batch_size", *batch_size, default_value=min(max(64, batch_size[0]),
+                                                                                  batch_size[1]), log=True),
         CategoricalHyperparameter("global_avg_pooling", [False, True], default_value=False),
     ])
     space.add([GreaterThanCondition(conv[i], n_conv_l, i) for i in range(1, MAX_LAYERS)])
