@@ -10,6 +10,7 @@ from baselines.base import BASELINES, Baseline, Option, OptionError, Proposal, r
 #: name -> "module:class" of every built-in baseline, in the order ``BASELINES.names()`` lists them
 BUILT_IN = {
     "lamoo": "baselines.lamoo:LaMOO",
+    "mo_asha": "baselines.mo_asha:MOASHA",
     "mo_bohb": "baselines.mobohb:MOBOHB",
     "motpe": "baselines.motpe:MOTPE",
     "nsga2": "baselines.nsga2:NSGA2",

@@ -102,12 +102,12 @@ def select_best(points: np.ndarray, k: int, reference: np.ndarray) -> np.ndarray
     return np.array(chosen, dtype=int)
 
 
-def epsilon_net_order(points: np.ndarray) -> np.ndarray:
+def epsilon_net_order(points: np.ndarray, count: int | None = None) -> np.ndarray:
     """Indices of ``points`` in farthest-first order: the point with the smallest first objective (the
     earliest row on a tie), then each time the point whose Euclidean distance to the nearest one already
     chosen is largest (the earliest row on a tie). Clarkson's epsilon-net, as used within a front by MO-ASHA
-    (Salinas et al. 2021; Schmucker et al. 2021)."""
-    n = len(points)
+    (Salinas et al. 2021; Schmucker et al. 2021). Only the first ``count`` when given."""
+    n = len(points) if count is None else min(count, len(points))
     if n == 0:
         return np.zeros(0, dtype=int)
     order = [int(np.argmin(points[:, 0]))]
@@ -121,15 +121,19 @@ def epsilon_net_order(points: np.ndarray) -> np.ndarray:
     return np.array(order, dtype=int)
 
 
-def nondominated_order(points: np.ndarray) -> np.ndarray:
-    """Indices of ``points`` best first: by non-dominated rank (moocore), inside a front by ``epsilon_net_order``."""
-    if len(points) == 0:
+def nondominated_order(points: np.ndarray, count: int | None = None) -> np.ndarray:
+    """Indices of ``points`` best first: by non-dominated rank (moocore), inside a front by
+    ``epsilon_net_order``; only the first ``count`` when given."""
+    wanted = len(points) if count is None else min(count, len(points))
+    if wanted == 0:
         return np.zeros(0, dtype=int)
     ranks = moocore.pareto_rank(points)
     order: list[int] = []
     for rank in range(int(ranks.max()) + 1):
         front = np.flatnonzero(ranks == rank)
-        order.extend(int(i) for i in front[epsilon_net_order(points[front])])
+        order.extend(int(i) for i in front[epsilon_net_order(points[front], wanted - len(order))])
+        if len(order) == wanted:
+            break
     return np.array(order, dtype=int)
 
 
@@ -231,6 +235,7 @@ class Rung:
     configs: list[Config] = field(default_factory=list)
     points: list[np.ndarray] = field(default_factory=list)
     promoted: set[str] = field(default_factory=set)
+    top: np.ndarray | None = None  # the best floor(n / eta), kept until a result is added
 
 
 class AsynchronousSuccessiveHalving:
@@ -239,14 +244,14 @@ class AsynchronousSuccessiveHalving:
 
     One bracket of rungs over ``budgets``. Whenever a job is asked, the rungs are scanned from the top (the
     one below the largest budget) down: a configuration of rung k is promotable if it is among the best
-    ``floor(n_k / eta)`` of the ``n_k`` successful results told at rung k (best by ``order``, a function of the
-    points returning indices best first) and not yet promoted; the best promotable one of the highest such
+    ``floor(n_k / eta)`` of the ``n_k`` successful results told at rung k (best by ``order(points, count)``,
+    the first ``count`` indices best first) and not yet promoted; the best promotable one of the highest such
     rung goes to rung k + 1. If none, ``new_config()`` starts at the lowest rung. A promotion is booked when
     it is handed out, so pending jobs are never promoted twice; failed evaluations never enter a rung.
     """
 
     def __init__(self, budgets: list[float | None], eta: float,
-                 order: Callable[[np.ndarray], np.ndarray] = nondominated_order) -> None:
+                 order: Callable[[np.ndarray, int], np.ndarray] = nondominated_order) -> None:
         self.eta = eta
         self.order = order
         self.rungs = [Rung(budget) for budget in budgets]
@@ -259,7 +264,9 @@ class AsynchronousSuccessiveHalving:
             n_top = int(len(rung.points) / self.eta + 1e-9)
             if n_top == 0:
                 continue
-            for i in self.order(np.array(rung.points))[:n_top]:
+            if rung.top is None:  # the order changes only when the rung grows
+                rung.top = self.order(np.array(rung.points), n_top)
+            for i in rung.top:
                 if rung.keys[i] not in rung.promoted:
                     rung.promoted.add(rung.keys[i])
                     self._jobs[trial_id] = k + 1
@@ -284,3 +291,4 @@ class AsynchronousSuccessiveHalving:
             rung.keys.append(key)
             rung.configs.append(config)
             rung.points.append(point)
+            rung.top = None

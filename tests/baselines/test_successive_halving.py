@@ -30,14 +30,13 @@ LI_ET_AL_TABLE_1 = {
 
 
 def naive_ranks(points: np.ndarray) -> np.ndarray:
-    """Non-dominated sorting by peeling fronts with pairwise comparisons."""
+    """Non-dominated sorting by peeling fronts off a pairwise dominance matrix."""
+    dominates = (np.all(points[:, None] <= points[None], axis=2) & np.any(points[:, None] < points[None], axis=2))
     ranks = np.full(len(points), -1)
     rank = 0
     while (ranks < 0).any():
-        left = np.flatnonzero(ranks < 0)
-        for i in left:
-            if not any(np.all(points[j] <= points[i]) and np.any(points[j] < points[i]) for j in left if j != i):
-                ranks[i] = rank
+        left = ranks < 0
+        ranks[left & ~dominates[left].any(axis=0)] = rank
         rank += 1
     return ranks
 
@@ -156,6 +155,8 @@ def test_nondominated_order_is_fronts_then_farthest_first(seed: int) -> None:
         front = np.flatnonzero(ranks == rank)
         expected.extend(int(front[i]) for i in naive_farthest_first(points[front]))
     assert nondominated_order(points).tolist() == expected
+    for count in (0, 1, 4, 13):  # a prefix is the prefix of the whole order
+        assert nondominated_order(points, count).tolist() == expected[:count]
 
 
 def test_asha_promotes_the_top_third_of_a_rung_by_nondominated_order() -> None:
