@@ -14,6 +14,7 @@ BUILT_IN = {
     "mo_bohb": "baselines.mobohb:MOBOHB",
     "motpe": "baselines.motpe:MOTPE",
     "nsga2": "baselines.nsga2:NSGA2",
+    "nsga3": "baselines.nsga3:NSGA3",
     "parego": "baselines.parego:ParEGO",
     "random_search": "baselines.random_search:RandomSearch",
 }
