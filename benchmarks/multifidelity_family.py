@@ -1,0 +1,134 @@
+"""The multi-fidelity family (mo_asha, mo_bohb, sh_emoa, and mo_bananas where it is registered) against MOTPE
+and random search at the full fidelity, on the same budget of simulated time: does it win early?
+
+Each run gets ``--budget-full`` times the mean full-fidelity cost of the task (the mean ``cost_s`` of 200
+random configurations at the task's maximum fidelity, printed) on the simulated clock, ``--workers``
+virtual workers. Hypervolume at 1/4, 1/2 and the whole budget: of every evaluation finished by then, each at
+its own fidelity (what a user would have seen), expected objectives normalised by the task's bounds, the
+task's reference point. Per task: median and quartiles over ``--seeds`` seeds, and two-sided Mann-Whitney U
+p-values of each method against random search and against MOTPE. Also each method's own time per trial
+(ask + tell, wall milliseconds, median over seeds; the task's evaluation excluded).
+
+    python benchmarks/multifidelity_family.py [--tasks cnn-digits-mf lcbench-3945] [--seeds 10]
+        [--budget-full 100] [--workers 1] [--methods ...]
+
+LCBench tasks exist where BOB_LCBENCH_DIR names YAHPO Gym's LCBench data (docs/tasks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from ConfigSpace import ConfigurationSpace
+from scipy.stats import mannwhitneyu
+
+from analysis.indicators import hypervolume
+from baselines import BASELINES
+from suite.loops import simulate
+from suite.spec import Budget
+from tasks import TASKS, make_task
+from tasks.base import Task, to_python
+
+FRACTIONS = (0.25, 0.5, 1.0)
+FULL_FIDELITY = ("motpe", "random_search")
+FAMILY = ("mo_asha", "mo_bohb", "sh_emoa", "mo_bananas")
+
+
+def mean_full_cost(task: Task, samples: int = 200) -> float:
+    """The mean cost of ``samples`` random configurations (the space seeded 0) at the task's maximum fidelity."""
+    space = ConfigurationSpace.from_serialized_dict(task.space.to_serialized_dict())  # the task's stays unseeded
+    space.seed(0)
+    costs = [task.evaluate(to_python(space.sample_configuration()), None, seed=i).cost_s for i in range(samples)]
+    return float(np.mean(costs))
+
+
+def timed(method: Callable[..., Any], spent: list[float]) -> Callable[..., Any]:
+    """``method`` adding its wall time to ``spent[0]``."""
+    def call(*args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return method(*args)
+        finally:
+            spent[0] += time.perf_counter() - started
+    return call
+
+
+def run(task: Task, method: str, seed: int, seconds: float, workers: int) -> tuple[list[float], float, int]:
+    """(hypervolume at each fraction of the budget, the method's own ms per trial, evaluations) of one run."""
+    baseline = BASELINES.get(method)(task.space, task.objectives, task.fidelity, seed)
+    spent = [0.0]
+    baseline.ask = timed(baseline.ask, spent)  # type: ignore[method-assign]  # instance attributes: timing only
+    baseline.tell = timed(baseline.tell, spent)  # type: ignore[method-assign]
+    rows: list[dict] = []
+    simulate(baseline, task, seed, Budget(seconds=seconds), workers, rows.append)
+    ok = [row for row in rows if row["status"] == "ok"]
+    ends = np.array([row["end"] for row in ok])
+    values = task.normalise(np.array([[row[f"expected.{n}"] for n in task.objective_names] for row in ok]))
+    reference = np.array(task.reference_point)
+    curve = [hypervolume(values[ends <= fraction * seconds], reference) for fraction in FRACTIONS]
+    return curve, 1000 * spent[0] / max(len(rows), 1), len(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=["cnn-digits-mf"])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--budget-full", type=float, default=100.0,
+                        help="the budget in mean full-fidelity evaluations (default 100)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help="default: the family's registered members, motpe and random_search")
+    args = parser.parse_args()
+    methods = args.methods or [m for m in FAMILY if m in BASELINES.names()] + list(FULL_FIDELITY)
+    for name in args.tasks + methods:
+        known = TASKS.names() if name in args.tasks else BASELINES.names()
+        if name not in known:
+            print(f"multifidelity_family: unknown {'task' if name in args.tasks else 'baseline'} {name!r}", file=sys.stderr)
+            raise SystemExit(2)
+    if args.seeds < 1 or args.budget_full <= 0 or args.workers < 1:
+        print("multifidelity_family: --seeds and --workers must be >= 1 and --budget-full > 0", file=sys.stderr)
+        raise SystemExit(2)
+    for task_name in args.tasks:
+        task = make_task(task_name)
+        if task.fidelity is None:
+            print(f"multifidelity_family: task {task_name} has no fidelity", file=sys.stderr)
+            raise SystemExit(2)
+        full = mean_full_cost(task)
+        seconds = args.budget_full * full
+        print(f"\n{task_name}: budget {seconds:.0f} s simulated = {args.budget_full:g} x mean full-fidelity cost "
+              f"{full:.2f} s; {args.seeds} seeds, {args.workers} worker(s)")
+        results: dict[str, list[tuple[list[float], float, int]]] = {}
+        for method in methods:
+            results[method] = [run(task, method, seed, seconds, args.workers) for seed in range(args.seeds)]
+            print(f"  ran {method}", file=sys.stderr, flush=True)
+        header = "".join(f"  HV@{f:g} median [q25, q75]" for f in FRACTIONS)
+        print(f"{'method':14s}{header}  evals  ms/trial")
+        for method, runs in results.items():
+            cells = ""
+            for i in range(len(FRACTIONS)):
+                hv = [r[0][i] for r in runs]
+                cells += f"  {np.median(hv):.4f} [{np.percentile(hv, 25):.4f}, {np.percentile(hv, 75):.4f}]"
+            print(f"{method:14s}{cells}  {np.median([r[2] for r in runs]):5.0f}  {np.median([r[1] for r in runs]):8.2f}")
+        print("Mann-Whitney U two-sided p (median difference's sign: + the method is ahead)")
+        for other in FULL_FIDELITY:
+            if other not in results:
+                continue
+            for method in methods:
+                if method == other:
+                    continue
+                cells = ""
+                for i in range(len(FRACTIONS)):
+                    a, b = [r[0][i] for r in results[method]], [r[0][i] for r in results[other]]
+                    p = mannwhitneyu(a, b).pvalue if a != b else 1.0
+                    sign = "+" if np.median(a) > np.median(b) else "-" if np.median(a) < np.median(b) else "="
+                    cells += f"  @{FRACTIONS[i]:g}: {sign} p={p:.3f}"
+                print(f"  {method:14s} vs {other:14s}{cells}")
+
+
+if __name__ == "__main__":
+    main()
