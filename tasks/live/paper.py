@@ -47,7 +47,7 @@ ACCURACY = "neg_val_accuracy_pct"
 PARAMS = "log10_params"
 #: the demonstration variant: what makes a run fit on two CPU cores in seconds (documented as not the paper's)
 DEMO_EPOCHS = (1, 3)
-DEMO_RANGES: dict[str, tuple[int, int]] = {"conv_width": (16, 64), "fc_width": (2, 64), "batch_size": (16, 512)}
+DEMO_RANGES: dict[str, tuple[int, int]] = {"conv_width": (16, 32), "fc_width": (2, 32), "batch_size": (16, 512)}
 
 
 def paper_device() -> str:
