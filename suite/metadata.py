@@ -75,7 +75,7 @@ class BaselineRecord:
 
 
 #: fields written only once they hold something (a run that never resumed has no "resumed" key)
-_UNTIL_SET = ("resumed", "error", "finished", "wall_s", "n_evaluations")
+_UNTIL_SET = ("resumed", "error", "finished", "wall_s", "n_evaluations", "oneshot")
 
 
 @dataclass
@@ -104,6 +104,8 @@ class RunMetadata:
     finished: str | None = None
     wall_s: float | None = None
     n_evaluations: int | None = None
+    #: runs recorded by ``suite.oneshot``: the one-shot search that returned the rows' architectures and its cost
+    oneshot: dict[str, Any] | None = None
 
     @classmethod
     def new(cls, spec: RunSpec, task: dict[str, Any], options: dict[str, Any]) -> RunMetadata:
