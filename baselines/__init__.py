@@ -12,11 +12,13 @@ BUILT_IN = {
     "lamoo": "baselines.lamoo:LaMOO",
     "mo_asha": "baselines.mo_asha:MOASHA",
     "mo_bohb": "baselines.mobohb:MOBOHB",
+    "morea": "baselines.morea:MOREA",
     "motpe": "baselines.motpe:MOTPE",
     "nsga2": "baselines.nsga2:NSGA2",
     "nsga3": "baselines.nsga3:NSGA3",
     "parego": "baselines.parego:ParEGO",
     "random_search": "baselines.random_search:RandomSearch",
+    "sms_emoa": "baselines.sms_emoa:SMSEMOA",
 }
 for _name, _target in BUILT_IN.items():
     BASELINES.defer(_name, _target)
