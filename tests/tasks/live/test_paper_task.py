@@ -28,7 +28,7 @@ def test_paper_tasks_are_registered_with_the_papers_protocol() -> None:
     assert task.fidelity is not None and (task.fidelity.min, task.fidelity.max) == (5, 25)
     assert task.known == ("log10_params",)
     demo = make_task("paper-flowers17-demo")
-    assert demo.fidelity is not None and (demo.fidelity.min, demo.fidelity.max) == (1, 3)
+    assert demo.fidelity is not None and (demo.fidelity.min, demo.fidelity.max) == (1, 2)
     # the demo shares the paper task's normalisation, so their hypervolumes are in one unit
     assert demo.objectives == task.objectives and demo.reference_point == task.reference_point
 
