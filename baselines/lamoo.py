@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from baselines.base import BASELINES, Baseline, Option, Proposal, register
+from baselines.random_search import product_levels
 from tasks.base import Config, Result, Trial, to_python
 
 if TYPE_CHECKING:
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 
 #: the reason an inner baseline is told for a proposal outside the selected region
 OUTSIDE = "outside the region LaMOO selected"
+#: random configurations the fallback draws at a time: regions are rarely under a tenth of the space, and
+#: decoding all ``candidates`` ConfigSpace samples at once was most of a fallback's time
+FALLBACK_BLOCK = 50
 
 
 def dominance_numbers(values: np.ndarray) -> np.ndarray:
@@ -118,8 +122,8 @@ class LaMOO(Baseline):
     fidelity, seed, ``known`` and ``context``) proposes; a proposal inside the region is handed out. One
     outside is told to the inner baseline as a failed evaluation (reason ``OUTSIDE``: every baseline survives
     failures, and none learns a false objective value from it) and the inner baseline asks again, up to
-    ``retries`` proposals. Then, as a fallback, ``candidates`` random configurations are drawn from the space
-    and the first inside the region is handed out at the task's maximum fidelity; if none is inside (a region
+    ``retries`` proposals. Then, as a fallback, up to ``candidates`` random configurations are drawn from the
+    space (``FALLBACK_BLOCK`` at a time) and the first inside the region is handed out at the task's maximum fidelity; if none is inside (a region
     too small to hit), the inner baseline's last proposal is handed out unconstrained. The inner baseline is
     told every result: of its own trials as such, of the others (fallbacks, replayed trials) as replayed trials
     it never asked for.
@@ -160,6 +164,7 @@ class LaMOO(Baseline):
         self.inner = BASELINES.get(self._options["inner"])(self.space, self.objectives, self.fidelity, self.seed,
                                                            **extra)
         self._encoder = SpaceEncoder(self.space)
+        self._levels = product_levels(self.space)  # a table's levels: the fallback draws them with numpy
         self._lower = np.array([o.lower for o in self.objectives], dtype=float)
         self._span = np.array([o.upper - o.lower for o in self.objectives], dtype=float)
         self._reference = np.full(len(self.objectives), 1.1)
@@ -187,17 +192,25 @@ class LaMOO(Baseline):
                 self.made_by[trial_id] = "inner"
                 return Proposal(last.config, last.fidelity)
         assert last is not None
-        drawn = self._random_space.sample_configuration(self._options["candidates"])
-        drawn = [drawn] if self._options["candidates"] == 1 else drawn
-        configs = [to_python(dict(c)) for c in drawn]
-        inside = np.flatnonzero(self.in_region(path, configs))
-        if len(inside):
-            self.inner.tell(last, Result.failure(OUTSIDE))
-            self.made_by[trial_id] = "fallback"
-            return Proposal(configs[inside[0]])
+        for drawn in range(0, self._options["candidates"], FALLBACK_BLOCK):
+            configs = self._random_configs(min(FALLBACK_BLOCK, self._options["candidates"] - drawn))
+            inside = np.flatnonzero(self.in_region(path, configs))
+            if len(inside):
+                self.inner.tell(last, Result.failure(OUTSIDE))
+                self.made_by[trial_id] = "fallback"
+                return Proposal(configs[inside[0]])
         self._inner_trials[trial_id] = last
         self.made_by[trial_id] = "unconstrained"
         return Proposal(last.config, last.fidelity)
+
+    def _random_configs(self, n: int) -> list[Config]:
+        """``n`` uniform random configurations: numpy over a table's levels, ConfigSpace for any other space."""
+        if self._levels is not None:
+            indices = self._rng.integers(0, [len(v) for v in self._levels.values()], size=(n, len(self._levels)))
+            return [{name: values[i] for (name, values), i in zip(self._levels.items(), row)}
+                    for row in indices.tolist()]
+        drawn = self._random_space.sample_configuration(n)
+        return [to_python(dict(c)) for c in ([drawn] if n == 1 else drawn)]
 
     def in_region(self, path: list[tuple[SVC, int]], configs: list[Config]) -> np.ndarray:
         """Whether each configuration lies on the chosen side of every boundary on ``path``."""
