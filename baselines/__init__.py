@@ -18,6 +18,7 @@ BUILT_IN = {
     "nsga3": "baselines.nsga3:NSGA3",
     "parego": "baselines.parego:ParEGO",
     "random_search": "baselines.random_search:RandomSearch",
+    "sh_emoa": "baselines.sh_emoa:SHEMOA",
     "sms_emoa": "baselines.sms_emoa:SMSEMOA",
 }
 for _name, _target in BUILT_IN.items():
