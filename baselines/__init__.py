@@ -9,6 +9,8 @@ from baselines.base import BASELINES, Baseline, Option, OptionError, Proposal, r
 
 #: name -> "module:class" of every built-in baseline, in the order ``BASELINES.names()`` lists them
 BUILT_IN = {
+    "device_hypernet": "baselines.device_hypernet:DeviceHypernet",
+    "hw_pr_nas": "baselines.hw_pr_nas:HWPRNAS",
     "lamoo": "baselines.lamoo:LaMOO",
     "mo_asha": "baselines.mo_asha:MOASHA",
     "mo_bohb": "baselines.mobohb:MOBOHB",
