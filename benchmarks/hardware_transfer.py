@@ -138,7 +138,7 @@ def figures(curves, runs, tasks: dict[str, TableTask], out: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--help-dir", type=Path, default=os.environ.get(HELP_ENV),
+    parser.add_argument("--help-dir", type=Path, default=os.environ.get("BOB_HELP_NB201_DIR"),
                         help=f"HELP's data/nasbench201 folder (default ${HELP_ENV})")
     parser.add_argument("--k", type=int, default=20, help="evaluations per test device and run (default 20)")
     parser.add_argument("--seeds", type=int, default=10)
