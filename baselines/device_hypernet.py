@@ -189,9 +189,8 @@ class DeviceHypernet(Baseline):
     """A preference- and device-conditioned hypernetwork proposing architectures (the module docstring
     gives both modes).
 
-    After the hardware-aware, preference-conditioned hypernetwork NAS of Sukthanker, Zela, Staffler, Klein,
-    Purucker, Franke and Hutter, "Multi-objective Differentiable Neural Architecture Search" (MODNAS), ICLR
-    2025: a hypernetwork maps a preference vector over the objectives and a device's hardware embedding to
+    After the hardware-aware, preference-conditioned hypernetwork NAS of Sukthanker et al., "Multi-objective
+    Differentiable Neural Architecture Search" (MODNAS, ICLR 2025): a hypernetwork maps a preference vector over the objectives and a device's hardware embedding to
     architecture parameters, trained across devices so that one search profiles the front of many and
     transfers zero-shot to new ones. Differences, stated: MODNAS trains its hypernetwork through a supernet
     by gradients of the scalarised objectives; here the table answers, so the hypernetwork (``Hypernet``) is
