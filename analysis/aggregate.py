@@ -78,8 +78,8 @@ class ReferenceFront:
 
 
 def reference_fronts(runs: list[Run], tabular_data: Path | str | None = None) -> dict[str, ReferenceFront]:
-    """Per task: its shipped true front, else the best-known front of the given runs (non-dominated
-    points of their union; empty when none of them finished an evaluation).
+    """Per task: its shipped front (true, or a surrogate's best-known one), else the best-known front of the
+    given runs (non-dominated points of their union; empty when none of them finished an evaluation).
 
     Raises ValueError for a run that disagrees with its task's shipped file (see ``analysis.io.true_front``).
     """
@@ -88,7 +88,7 @@ def reference_fronts(runs: list[Run], tabular_data: Path | str | None = None) ->
         of_task = [run for run in runs if run.task == task]
         shipped = [true_front(run, tabular_data) for run in of_task]  # each run is checked against the file
         if shipped[0] is not None:
-            fronts[task] = ReferenceFront("true", normalise(shipped[0].points, of_task[0].lower, of_task[0].upper))
+            fronts[task] = ReferenceFront(shipped[0].kind, normalise(shipped[0].points, of_task[0].lower, of_task[0].upper))
         else:
             fronts[task] = ReferenceFront("best-known", nondominated(np.vstack([run.normalised for run in of_task])))
     return fronts

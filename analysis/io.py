@@ -343,9 +343,11 @@ def _check_same_task_description(runs: list[Run]) -> None:
 
 @dataclass(frozen=True)
 class TrueFront:
-    """A task's true Pareto front, in raw units."""
+    """A task's shipped Pareto front, in raw units: ``kind`` "true" (a table's, every configuration known) or
+    "best-known" (a surrogate's, from a fixed sample: runs may pass it)."""
 
     points: np.ndarray
+    kind: str = "true"
 
 
 def tabular_data_folder(tabular_data: Path | str | None = None) -> Path:
@@ -387,4 +389,4 @@ def true_front(run: Run, tabular_data: Path | str | None = None) -> TrueFront | 
     if data_hash != shipped["data_sha256"]:
         raise ValueError(f"{run.folder}: data hash {data_hash!r} differs from {shipped['data_sha256']!r} in {path}")
     points = np.array(shipped["front"], dtype=float).reshape(-1, len(names))
-    return TrueFront(points)
+    return TrueFront(points, shipped.get("front_kind", "true"))
