@@ -58,22 +58,28 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=Path("results"))
     parser.add_argument("--experiment", default="mood-nas")
     parser.add_argument("--figure", type=Path, default=Path("docs/figures/mood_nas_nu.png"))
+    parser.add_argument("--report-only", action="store_true",
+                        help="print the comparison and draw the figure from the result files of an earlier sweep")
     args = parser.parse_args()
     if any(not math.isfinite(nu) or nu < 0 for nu in args.nus) or args.steps < 1:
         sys.exit("mood_nas_sweep: --nus must be finite numbers >= 0 and --steps >= 1")
     if not all(task.startswith("nb201-") for task in args.tasks):
         sys.exit(f"mood_nas_sweep: --tasks must be NAS-Bench-201 tables (nb201-...), got {args.tasks}")
 
+    if args.report_only:
+        for task_name in args.tasks:
+            report(args.results / args.experiment, task_name)
+        figure(args.results / args.experiment, args.tasks[0], args.figure)
+        return
     data = load_dataset("digits")
     settings = Settings(channels=args.channels, n_cells=args.cells, steps=args.steps)
-    found, spent, sweep = [], 0.0, []
+    found, spent = [], 0.0
     print(f"{'nu':>6s} {'cell (arch string)':72s} {'cpu s':>6s} {'digits err':>10s} {'params':>7s}", flush=True)
     for nu in args.nus:
         result = search(data.x_train, data.y_train, data.x_val, data.y_val, data.n_classes, nu, args.seed, settings)
         error, params = train_cell(result.cell, data.x_train, data.y_train, data.x_test, data.y_test,
                                    data.n_classes, args.seed, settings)
         spent += result.cpu_s
-        sweep.append((nu, result.arch, error, params))
         found.append(Found(parse_arch_string(result.arch), spent,
                            {"nu": nu, "arch": result.arch, "search_data_error": error, "search_data_params": params}))
         print(f"{nu:6g} {result.arch:72s} {result.cpu_s:6.1f} {error:10.3f} {params:7d}", flush=True)
@@ -92,29 +98,35 @@ def main() -> None:
         for baseline in args.baselines:
             for seed in range(args.seeds):
                 execute(RunSpec(baseline, task_name, seed, budget, experiment=args.experiment), args.results)
-        report(args.results / args.experiment, task_name, budget)
-    figure(args.results / args.experiment, args.tasks[0], sweep, args.figure)
+        report(args.results / args.experiment, task_name)
+    figure(args.results / args.experiment, args.tasks[0], args.figure)
 
 
-def report(experiment: Path, task_name: str, budget: Budget) -> None:
+def report(experiment: Path, task_name: str) -> None:
     runs = [run for run in load_experiment(experiment) if run.task == task_name]
+    mood = next(run for run in runs if run.baseline == METHOD)
+    print(f"\n{task_name}: MOOD-NAS's cells, in completion order ({mood.objective_names} from the table; the "
+          f"search cost {mood.metadata['oneshot']['search_cost_s']:.1f} CPU s)")
+    for (_, row), values in zip(mood.rows.iterrows(), mood.values):
+        info = json.loads(row["info"])
+        print(f"  nu {info['nu']:6g}  end {row['end']:8.0f} s  " + "  ".join(f"{v:.4g}" for v in values)
+              + f"  digits error {info['search_data_error']:.3f}  params {info['search_data_params']}")
     curves = indicator_curves(runs, "hv")
     final = curves.groupby(["baseline", "seed"]).last()
-    print(f"\n{task_name}: budget {budget.seconds:g} s of the simulated clock (search + table training costs); "
-          "final hypervolume and regret to the true front, median over seeds")
+    print(f"{task_name}: budget {mood.metadata['budget']['seconds']:g} s of the simulated clock (search + table "
+          "training costs); final hypervolume and regret to the true front, median over seeds")
     for baseline, of in final.groupby(level="baseline"):
         evaluations = curves[curves["baseline"] == baseline].groupby("seed")["evaluation"].max()
         print(f"  {baseline:14s} HV {of['value'].median():.4f}  regret {of['regret'].median():.4f}  "
               f"evaluations {int(evaluations.median())}  seeds {len(of)}")
     task = make_task(task_name)
     front = task.normalise(task.true_front())
-    mood = next(run for run in runs if run.baseline == METHOD)
     on_front = sum(bool(np.isclose(front, point).all(axis=1).any()) for point in mood.normalised)
     print(f"  {METHOD}: {on_front} of its {len(mood.normalised)} cells are on the true front "
           f"({len(front)} points)")
 
 
-def figure(experiment: Path, task_name: str, sweep: list[tuple[float, str, float, int]], path: Path) -> None:
+def figure(experiment: Path, task_name: str, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -124,13 +136,13 @@ def figure(experiment: Path, task_name: str, sweep: list[tuple[float, str, float
     mood = next(run for run in runs if run.baseline == METHOD)
     names = mood.objective_names
     error, size = names.index("error"), names.index("model_size")
-    digits_error = {nu: err for nu, _, err, _ in sweep}
-    nus = np.array([json.loads(info)["nu"] for info in mood.rows["info"]])  # the rows are in completion order
+    info = [json.loads(text) for text in mood.rows["info"]]  # the rows are in completion order
+    nus = np.array([i["nu"] for i in info])
     order = np.argsort(nus)
     xs, values = nus[order], mood.values[order]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     left.plot(xs, values[:, error], "o-", label=f"{task_name} error (table)")
-    left.plot(xs, [digits_error[nu] for nu in xs], "s--", label="digits test error (retrained)")
+    left.plot(xs, [info[i]["search_data_error"] for i in order], "s--", label="digits test error (retrained)")
     left.set_xscale("symlog", linthresh=0.1)
     left.set_xlabel("nu (regulariser strength)")
     left.set_ylabel("error")
