@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import heapq
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from suite.evaluators import evaluate_safely
 from suite.loops import evaluation_seed
 from suite.metadata import RunMetadata
 from suite.results_format import METADATA, PARQUET, REDO, ROWS, ResultsError, make_row, run_folder
@@ -81,7 +83,7 @@ def record_oneshot(
                 break
             trial = Trial(trial_id, dict(item.config), None)
             eval_seed = evaluation_seed(seed, trial_id)
-            result = task.evaluate(trial.config, None, eval_seed)
+            result = evaluate_safely(task, trial, eval_seed)  # a failing architecture is a failed row
             result.info.update(item.info)
             when_free, worker = heapq.heappop(free)
             start = max(item.available_s, when_free)
@@ -93,6 +95,9 @@ def record_oneshot(
         for row in sorted(rows, key=lambda row: row["end"]):  # completion order, as every run's rows
             writer.append(row)
         writer.complete(time.perf_counter() - started)
+    except Exception:  # e.g. the task's data is missing: the run stays "running", with the error recorded
+        writer.fail(traceback.format_exc())
+        raise
     finally:
         writer.close()
     return folder

@@ -97,3 +97,12 @@ def test_the_analysis_compares_it_with_black_box_runs_at_equal_cost(tmp_path: Pa
     reference = np.array(task.reference_point)
     inside = points[(points < reference).all(axis=1)]
     assert sweep["value"].iloc[-1] == pytest.approx(moocore.hypervolume(inside, ref=reference))
+
+
+def test_an_architecture_the_task_refuses_is_a_failed_row(tmp_path: Path) -> None:
+    task = make_task(TASK)
+    bad = Found({**CELLS[0][0], "Op0": "conv_7x7"}, 5.0)
+    run = load_experiment(record_oneshot(tmp_path, "e", "sweep", {}, task, 0, [bad, found()[1]], {},
+                                         Budget(seconds=1e6)))[0]
+    assert run.rows["status"].tolist() == ["failed", "ok"]
+    assert "conv_7x7" in run.rows["reason"].iloc[0] and run.rows["end"].iloc[0] == 5.0
