@@ -65,6 +65,9 @@ class Hypernet:
                                         else np.zeros(shape), dtype=torch.float32, requires_grad=True)
                            for shape in shapes]
         self._optimiser = torch.optim.Adam(self.parameters, lr=learning_rate)
+        #: training steps taken, and a hash of the training data seen (both the same for every seed of a recipe)
+        self.steps = 0
+        self._data = hashlib.sha256()
         # which one-hot column belongs to which parameter: a per-parameter softmax over its own block
         self._blocks = [slice(int(o), int(o + s)) for o, s in zip(grid.offsets, grid.sizes)]
 
@@ -97,6 +100,10 @@ class Hypernet:
         devices = [d for d in devices if len(d.indices)]
         if not devices:
             return
+        for d in devices:
+            for array in (d.indices, d.normalised, d.context):
+                self._data.update(b"-" if array is None else np.ascontiguousarray(array, dtype=float).tobytes())
+        self.steps += epochs
         one_hot = torch.as_tensor(np.concatenate([self.grid.one_hot(d.indices) for d in devices]))
         normalised = torch.as_tensor(np.concatenate([d.normalised for d in devices]).astype(np.float32))
         owner = np.concatenate([np.full(len(d.indices), i) for i, d in enumerate(devices)])
@@ -133,6 +140,11 @@ class Hypernet:
             p = np.exp(log_p[block])
             out[j] = int(np.argmax(p)) if most_likely else int(rng.choice(len(p), p=p / p.sum()))
         return out
+
+    def data_fingerprint(self) -> str:
+        """SHA-256 of every training set ``fit`` was given (indices, objectives, contexts): names what the model
+        learnt from, the same for every seed."""
+        return self._data.hexdigest()
 
     def fingerprint(self) -> str:
         """SHA-256 of the weights: names the trained model in a run's metadata."""
@@ -232,7 +244,8 @@ class DeviceHypernet(Baseline):
                   context: np.ndarray | None, k: int) -> DeviceHypernet:
         """Mode 2: a baseline proposing ``model``'s front for ``context`` (``k`` spread preferences, the most
         likely architecture of each; a repeated one is replaced by a draw from the same preference's
-        distribution), learning nothing from results. After ``k`` asks it samples random preferences."""
+        distribution), learning nothing from results. After ``k`` asks it samples random preferences.
+        Its options record ``k`` and what the model learnt from (``training_data_sha256``, ``training_steps``)."""
         baseline = cls(space, objectives, None, seed, context=context)
         grid = baseline._grid
         if grid.names != model.grid.names or not np.array_equal(grid.sizes, model.grid.sizes):
@@ -247,7 +260,10 @@ class DeviceHypernet(Baseline):
                 indices = model.sample(preference, baseline.context, baseline._rng)
             front.append(indices)
         baseline._zero_shot = front[::-1]
-        baseline._provenance = {"zero_shot_k": k, "model_sha256": model.fingerprint()}
+        # what the model is, the same for every seed (the analysis takes runs that differ in an option for two
+        # experiments): its training data and steps, not its weights
+        baseline._provenance = {"zero_shot_k": k, "training_data_sha256": model.data_fingerprint(),
+                                "training_steps": model.steps}
         return baseline
 
     def options(self) -> dict[str, Any]:

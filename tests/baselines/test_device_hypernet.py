@@ -76,7 +76,11 @@ def test_zero_shot_asks_the_spread_preferences_and_learns_nothing() -> None:
     simulate(baseline, task, 3, Budget(evaluations=6), 2, rows.append)
     assert model.fingerprint() == fingerprint  # told six results, the model is unchanged
     assert len({row["config"] for row in rows}) == 6
-    assert baseline.options()["zero_shot_k"] == 6 and baseline.options()["model_sha256"] == fingerprint
+    assert baseline.options()["zero_shot_k"] == 6 and baseline.options()["training_steps"] == 30
+    # what the model learnt from names it, not its weights: another seed on the same data has the same options
+    again = train_hypernet([DeviceData(indices, normalised, None)], grid, 2, seed=2, epochs=30)
+    assert again.fingerprint() != fingerprint
+    assert again.data_fingerprint() == model.data_fingerprint()
 
 
 def test_spread_preferences_lie_on_the_simplex() -> None:
