@@ -13,6 +13,7 @@ BUILT_IN = {
     "hw_pr_nas": "baselines.hw_pr_nas:HWPRNAS",
     "lamoo": "baselines.lamoo:LaMOO",
     "mo_asha": "baselines.mo_asha:MOASHA",
+    "mo_bananas": "baselines.mo_bananas:MOBANANAS",
     "mo_bohb": "baselines.mobohb:MOBOHB",
     "morea": "baselines.morea:MOREA",
     "motpe": "baselines.motpe:MOTPE",
