@@ -59,9 +59,9 @@ class GPEHVI(OptunaBaseline):
     The cost of a proposal grows with the number of observations (the GP is refitted on all of them):
     see docs/baselines.md for seconds per trial at 100 and 500 evaluations.
 
-    **Not in the built-in set** (``baselines.BUILT_IN``): on two cores a run of 200 evaluations with four
-    workers costs many minutes of CPU, more than the conformance suite and the default job afford for
-    every registered baseline. Include it with ``--plugin baselines.gp_ehvi`` (``plugins:
+    **Not in the built-in set** (``baselines.BUILT_IN``): on the shared 2-core machine the conformance
+    suite's first test (30 evaluations, 3 workers) had not finished after 103 s of CPU, more than the
+    conformance suite and the default job afford for every registered baseline (docs/baselines.md). Include it with ``--plugin baselines.gp_ehvi`` (``plugins:
     [baselines.gp_ehvi]`` in a config file); its conformance run is ``BOB_PLUGINS=baselines.gp_ehvi
     python -m pytest tests/baselines/test_conformance.py -k gp_ehvi``.
 
