@@ -20,6 +20,7 @@ BUILT_IN = {
     "nsga2": "baselines.nsga2:NSGA2",
     "nsga3": "baselines.nsga3:NSGA3",
     "parego": "baselines.parego:ParEGO",
+    "qnehvi": "baselines.qnehvi:QNEHVI",
     "random_search": "baselines.random_search:RandomSearch",
     "sh_emoa": "baselines.sh_emoa:SHEMOA",
     "sms_emoa": "baselines.sms_emoa:SMSEMOA",
