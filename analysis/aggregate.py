@@ -88,7 +88,8 @@ def reference_fronts(runs: list[Run], tabular_data: Path | str | None = None) ->
         of_task = [run for run in runs if run.task == task]
         shipped = [true_front(run, tabular_data) for run in of_task]  # each run is checked against the file
         if shipped[0] is not None:
-            fronts[task] = ReferenceFront(shipped[0].kind, normalise(shipped[0].points, of_task[0].lower, of_task[0].upper))
+            points = normalise(shipped[0].points, of_task[0].lower, of_task[0].upper)
+            fronts[task] = ReferenceFront(shipped[0].kind, points)
         else:
             fronts[task] = ReferenceFront("best-known", nondominated(np.vstack([run.normalised for run in of_task])))
     return fronts

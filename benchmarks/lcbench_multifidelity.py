@@ -67,7 +67,8 @@ def hypervolume_at(args: argparse.Namespace) -> dict[tuple[str, str], np.ndarray
     for run in load_experiment(Path(args.results) / args.experiment):
         if not run.complete:
             continue  # its task is left out of the table (``main``)
-        fidelity = run.rows["fidelity"].to_numpy(dtype=float)
+        # a run whose first evaluations all end after the budget has no rows: nothing finished, hypervolume 0
+        fidelity = run.rows["fidelity"].to_numpy(dtype=float) if len(run.rows) else np.empty(0)
         subsets = {run.baseline: np.ones(len(fidelity), dtype=bool)}
         if run.baseline == "mo_bohb":
             subsets[FULL_ONLY] = np.isnan(fidelity) | (fidelity == EPOCHS)

@@ -13,6 +13,7 @@
 
     python benchmarks/lcbench_speed.py [--folder DIR] [--task lcbench-3945] [--lookups 2000] [--trials 2000]
     python benchmarks/lcbench_speed.py --facts
+    python benchmarks/lcbench_speed.py --kernels   # the 200 golden rows: one row at a time against one batch
 
 The folder defaults to ``BOB_LCBENCH_DIR``. CPU times (``process_time``): compare the ratios, which are
 measured in one run, when the machine is loaded; the load average is printed.
@@ -85,6 +86,30 @@ def facts(folder: str) -> None:
           f"{min(spans):.1f} to {max(spans):.1f} orders of magnitude")
 
 
+def kernels(folder: str) -> None:
+    """The reference's 200 golden rows predicted one row at a time and in one batch, against its values."""
+    import json
+    from pathlib import Path
+
+    from tasks.surrogates.lcbench import TARGETS, surrogate
+
+    model = surrogate(folder)
+    rows = json.loads((Path(folder) / "golden-yahpo-gym-1.0.2.json").read_text())["rows"]
+    expected = np.array([[r["targets"][t] for t in TARGETS] for r in rows])
+    single, batched = np.empty_like(expected), np.empty_like(expected)
+    for instance in {r["config"]["OpenML_task_id"] for r in rows}:
+        at = [i for i, r in enumerate(rows) if r["config"]["OpenML_task_id"] == instance]
+        configs = np.array([[rows[i]["config"][name] for name in NAMES] for i in at], dtype=float)
+        epochs = np.array([rows[i]["config"]["epoch"] for i in at])
+        code = model.code(instance)
+        batched[at] = model.predict(code, configs, epochs)
+        single[at] = [model.predict(code, c, np.array([e]))[0] for c, e in zip(configs, epochs)]
+    for name, values in (("one row at a time", single), ("one batch per instance", batched)):
+        worst = np.abs(values / expected - 1).max(axis=0)
+        print(f"{name}: largest relative difference to yahpo-gym 1.0.2 over 200 rows: "
+              + ", ".join(f"{t} {w:.1e}" for t, w in zip(TARGETS, worst)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", default=configured_folder(), help=f"default ${LCBENCH_ENV}")
@@ -93,11 +118,12 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=2000, help="trials of each run loop")
     parser.add_argument("--table", default="fcnet-naval", help="the table task the run loop is compared with")
     parser.add_argument("--facts", action="store_true", help="print the data's facts of docs/tasks.md instead")
+    parser.add_argument("--kernels", action="store_true", help="print single rows and batches against the golden rows")
     args = parser.parse_args()
     if not args.folder:
         parser.error(f"give --folder or set {LCBENCH_ENV}")
-    if args.facts:
-        facts(args.folder)
+    if args.facts or args.kernels:
+        (facts if args.facts else kernels)(args.folder)
         return
     instance = args.task.removeprefix("lcbench-")
     task = LCBenchTask(instance, args.folder)
@@ -114,7 +140,8 @@ def main() -> None:
     cached_52 = per_call([(task.evaluate, c, EPOCHS) for c in first])
     fresh_1 = per_call([(task.evaluate, c, 1) for c in _configs(n, seed=102)])
     print(f"bare onnxruntime call, one row:                  {bare * 1e6:8.1f} us")
-    print(f"evaluate, new configuration at epoch 1:          {fresh_1 * 1e6:8.1f} us ({fresh_1 / bare:.2f}x the bare call)")
+    print(f"evaluate, new configuration at epoch 1:          {fresh_1 * 1e6:8.1f} us "
+          f"({fresh_1 / bare:.2f}x the bare call)")
     print(f"evaluate, new configuration at epoch 52:         {fresh_52 * 1e6:8.1f} us ({fresh_52 / bare:.2f}x; "
           "the row and a batch of epochs 1..51)")
     print(f"evaluate, seen configuration (cache):            {cached_52 * 1e6:8.1f} us")

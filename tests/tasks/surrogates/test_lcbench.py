@@ -127,13 +127,14 @@ def test_promotion_charges_the_whole_time_by_default_and_the_difference_from_a_c
     instance, config = row["config"]["OpenML_task_id"], _config(row)
     train = np.maximum.accumulate(_row_by_row_times(folder, instance, config))
     scratch = _task(instance, folder)
-    assert [scratch.evaluate(config, e).cost_s for e in (13, 52, 52)] == pytest.approx([train[12], train[51], train[51]])
+    charged = [scratch.evaluate(config, e).cost_s for e in (13, 52, 52)]
+    assert charged == pytest.approx([train[12], train[51], train[51]])
     checkpoint = _task(instance, folder, promotion="checkpoint")
-    charged = [checkpoint.evaluate(config, e) for e in (13, 52, 26, 52)]
-    assert [r.cost_s for r in charged] == pytest.approx([train[12], train[51] - train[12], 0.0, 0.0])
-    assert [r.info["checkpoint_epoch"] for r in charged] == [0, 13, 52, 52]
+    results = [checkpoint.evaluate(config, e) for e in (13, 52, 26, 52)]
+    assert [r.cost_s for r in results] == pytest.approx([train[12], train[51] - train[12], 0.0, 0.0])
+    assert [r.info["checkpoint_epoch"] for r in results] == [0, 13, 52, 52]
     # the objectives do not depend on how the evaluation was charged
-    assert charged[1].objectives == scratch.evaluate(config, 52).objectives
+    assert results[1].objectives == scratch.evaluate(config, 52).objectives
     assert scratch.describe()["promotion"] == "scratch" and checkpoint.describe()["promotion"] == "checkpoint"
 
 
@@ -208,6 +209,24 @@ def test_the_check_and_write_tool_refuses_bad_arguments_in_one_line(capsys: pyte
         lcbench.main(["lcbench-167083"])
     assert exit_.value.code == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_every_shipped_record_is_a_best_known_front_of_one_model() -> None:
+    """34 shipped files: best-known fronts (non-dominated, inside the bounds), the same model hash."""
+    import moocore
+
+    hashes = set()
+    for instance in LCBENCH_INSTANCES:
+        data = json.loads((tabular_data.FOLDER / f"lcbench-{instance}.json").read_text())
+        assert data["front_kind"] == "best-known" and data["version"] == lcbench.VERSION
+        assert [o["name"] for o in data["objectives"]] == [name for name, _ in lcbench.OBJECTIVES]
+        front = np.array(data["front"])
+        lower = np.array([o["lower"] for o in data["objectives"]])
+        upper = np.array([o["upper"] for o in data["objectives"]])
+        assert len(front) >= 2 and moocore.is_nondominated(front).all()
+        assert ((front >= lower) & (front <= upper)).all()
+        hashes.add(data["data_sha256"])
+    assert len(hashes) == 1
 
 
 def test_a_run_of_random_search_and_of_mo_bohb_through_the_suites_loop(folder: Path) -> None:
