@@ -36,6 +36,7 @@ import functools
 import hashlib
 import json
 import math
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,12 +45,19 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 import numpy as np
 
 from tasks.base import Config, Fidelity, Objective, ReferenceRecord, Result, Task, TaskDataError, to_python
-from tasks.surrogates import LCBENCH_ENV, LCBENCH_INSTANCES, configured_folder
 
 if TYPE_CHECKING:
     from ConfigSpace import ConfigurationSpace
     from onnxruntime import InferenceSession
 
+LCBENCH_ENV = "BOB_LCBENCH_DIR"
+#: the OpenML task ids of YAHPO Gym's LCBench scenario (its config_space.json; a test checks them against it)
+LCBENCH_INSTANCES = (
+    "3945", "7593", "34539", "126025", "126026", "126029", "146212", "167104", "167149", "167152", "167161",
+    "167168", "167181", "167184", "167185", "167190", "167200", "167201", "168329", "168330", "168331", "168335",
+    "168868", "168908", "168910", "189354", "189862", "189865", "189866", "189873", "189905", "189906", "189908",
+    "189909",
+)
 VERSION = "1"
 EPOCHS = 52
 #: the model's outputs, in order
@@ -98,6 +106,11 @@ PARAMETERS = (
 NAMES = tuple(p.name for p in PARAMETERS)
 #: x_cont column j holds parameter COLUMNS[j] (-1: the epoch)
 COLUMNS = tuple(-1 if name == "epoch" else NAMES.index(name) for name in MODEL_INPUTS)
+
+
+def configured_folder() -> str | None:
+    """The folder ``BOB_LCBENCH_DIR`` names, or None (the one place that reads the variable)."""
+    return os.environ.get(LCBENCH_ENV) or None
 
 
 def data_folder(folder: str | Path | None = None) -> Path:

@@ -179,6 +179,7 @@ def test_tasks_are_registered_only_with_the_folder_and_without_loading_the_model
     assert surrogate.cache_info().currsize == 1
 
 
+@pytest.mark.slow
 def test_the_best_known_front_is_the_front_of_the_sample_computed_row_by_row(folder: Path) -> None:
     """``best_known`` on 64 configurations x 52 epochs against every point computed here one row at a time
     (a session of our own, the running maximum by numpy, the front by moocore): the same front, while
