@@ -17,6 +17,7 @@ BUILT_IN = {
     "mo_bohb": "baselines.mobohb:MOBOHB",
     "morea": "baselines.morea:MOREA",
     "motpe": "baselines.motpe:MOTPE",
+    "ms_ehvi": "baselines.ms_ehvi:MSEHVI",
     "nsga2": "baselines.nsga2:NSGA2",
     "nsga3": "baselines.nsga3:NSGA3",
     "parego": "baselines.parego:ParEGO",
