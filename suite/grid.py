@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 # a mistyped value or path answers in well under a second
 
 DEFAULT_TASKS = ("fcnet-naval", "hpobench-mlp-vehicle", "nb201-cifar10")
+#: the design card's five: the default job keeps its time goal. The other built-in baselines (GP- and
+#: BoTorch-based ones cost seconds a trial) run when named, or all of them with ``baselines: all``;
+#: a plug-in's baselines join the default set, since plugging one in is asking to compare it.
+DEFAULT_BASELINES = ("mo_bohb", "motpe", "nsga2", "parego", "random_search")
 DEFAULT_SEEDS = 3
 DEFAULT_BUDGET = 100
 #: more seeds than this is a typo (every seed is one run per baseline and task), not an experiment
@@ -66,7 +70,8 @@ class SuiteConfig:
 
 #: the keys a config file may hold; each one is also a command-line flag (with - for _)
 KEYS = {
-    "baselines": "list of baseline names (default: every registered baseline)",
+    "baselines": "list of baseline names, or all (default: " + ", ".join(DEFAULT_BASELINES)
+                 + " and every plug-in baseline)",
     "tasks": "list of task names",
     "seeds": "number of seeds (0..N-1) or a list of seeds",
     "budget": "evaluations per run; with budget_seconds, whichever comes first ends the run",
@@ -158,6 +163,17 @@ def _names(value: Any, key: str) -> tuple[str, ...]:
     if len(set(value)) != len(value):
         raise ConfigError(f"{key}: a name is listed twice in {list(value)!r}")
     return tuple(value)
+
+
+def _baselines(value: Any) -> tuple[str, ...]:
+    """The baselines a config names: its list, ``all`` (every registered one) or, unset, the default set."""
+    from baselines import BASELINES, BUILT_IN
+
+    if value is None:
+        return DEFAULT_BASELINES + tuple(n for n in BASELINES.names() if n not in BUILT_IN)
+    if value == "all" or value == ["all"]:
+        return tuple(BASELINES.names())
+    return _names(value, "baselines")
 
 
 def _check_known(names: tuple[str, ...], registry: Registry[Any], key: str) -> None:
@@ -288,7 +304,7 @@ def build_config(values: dict[str, Any]) -> SuiteConfig:
     from baselines import BASELINES
     from tasks import TASKS
 
-    kwargs["baselines"] = _names(given["baselines"], "baselines") if "baselines" in given else tuple(BASELINES.names())
+    kwargs["baselines"] = _baselines(given.get("baselines"))
     _check_known(kwargs["baselines"], BASELINES, "baselines")
     if "tasks" in given:
         kwargs["tasks"] = _names(given["tasks"], "tasks")

@@ -31,3 +31,21 @@ def test_the_grid_is_every_task_baseline_and_seed() -> None:
     assert [(r.task, r.seed) for r in runs] == [("fcnet-naval", 2), ("fcnet-naval", 5), ("nb201-cifar10", 2),
                                                 ("nb201-cifar10", 5)]
     assert {r.budget.evaluations for r in runs} == {7} and config.plugins == ("examples.my_baseline",)
+
+
+def test_the_default_baselines_are_the_cards_five_and_all_names_every_registered_one() -> None:
+    from baselines import BASELINES, BUILT_IN
+
+    default = build_config({}).baselines
+    assert default[:5] == ("mo_bohb", "motpe", "nsga2", "parego", "random_search")
+    assert not set(default[5:]) & set(BUILT_IN)  # beyond the five: plug-ins other tests registered
+    assert build_config({"baselines": "all"}).baselines == tuple(BASELINES.names())
+    assert len(BASELINES.names()) > len(default)  # the other built-ins are left out only by default
+
+
+def test_a_plug_in_baseline_joins_the_default_set(tmp_path) -> None:
+    plugin = tmp_path / "grid_default_plugin.py"
+    plugin.write_text("from baselines import register\nfrom baselines.random_search import RandomSearch\n\n"
+                      "@register('grid_default_probe')\nclass Probe(RandomSearch):\n    pass\n")
+    config = build_config({"plugins": [str(plugin)]})
+    assert config.baselines[-1] == "grid_default_probe"
