@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install suite test bench gpu-check clean
+.PHONY: install suite test test-heavy bench gpu-check clean
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ suite: install
 
 test: install
 	$(PY) -m pytest $(ARGS)
+
+# the conformance and resume cases of the heavy (GP-based) baselines, left out of `make test` for time
+test-heavy: install
+	$(PY) -m pytest -m heavy $(ARGS)
 
 bench: install
 	for script in benchmarks/*.py; do $(PY) $$script || exit 1; done

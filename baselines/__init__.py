@@ -10,6 +10,7 @@ from baselines.base import BASELINES, Baseline, Option, OptionError, Proposal, r
 #: name -> "module:class" of every built-in baseline, in the order ``BASELINES.names()`` lists them
 BUILT_IN = {
     "device_hypernet": "baselines.device_hypernet:DeviceHypernet",
+    "gp_ehvi": "baselines.gp_ehvi:GPEHVI",
     "hw_pr_nas": "baselines.hw_pr_nas:HWPRNAS",
     "lamoo": "baselines.lamoo:LaMOO",
     "mo_asha": "baselines.mo_asha:MOASHA",

@@ -160,6 +160,10 @@ class Baseline(ABC):
 
     OPTIONS: ClassVar[Mapping[str, Option]] = {}
     registered_name: ClassVar[str | None] = None  # set by ``register``; error messages use it
+    #: True for a baseline that costs about a second a trial or more (a GP refitted at each ask): the default
+    #: job leaves it out, and its conformance and resume tests run with ``make test-heavy`` (``pytest -m heavy``)
+    #: instead of in the default test run, which must stay within 20 minutes on 2 cores
+    heavy: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

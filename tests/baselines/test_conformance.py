@@ -18,7 +18,8 @@ from tasks import make_task
 from tasks.base import Fidelity, Result, Task, Trial
 from toy_tasks import FidelityTabularTask, ToyTask
 
-NAMES = BASELINES.names()
+# a heavy baseline's cases are marked: they run with `pytest -m heavy` (make test-heavy), see Baseline.heavy
+NAMES = [pytest.param(n, marks=pytest.mark.heavy) if BASELINES.get(n).heavy else n for n in BASELINES.names()]
 
 
 def make(name: str, task: Task, seed: int = 0) -> Baseline:

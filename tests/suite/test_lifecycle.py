@@ -167,7 +167,8 @@ def test_the_run_lock_makes_a_second_writer_wait(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("baseline", BASELINES.names())
+@pytest.mark.parametrize("baseline", [pytest.param(n, marks=pytest.mark.heavy) if BASELINES.get(n).heavy else n
+                                      for n in BASELINES.names()])
 def test_every_registered_baseline_resumes_exactly(baseline: str, tmp_path: Path) -> None:
     # exact resume needs a baseline that asks the same trials when told the same results: check them all
     spec = RunSpec(baseline, "hpobench-mlp-vehicle", 1, Budget(evaluations=20), n_workers=2, experiment="e")
