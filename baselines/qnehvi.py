@@ -123,9 +123,11 @@ class QNEHVI(Baseline):
 
     Args (options):
         n_initial_trials: random configurations before the model is used (default 10).
-        n_candidates: random candidates per ask (default 500).
-        n_mutations: mutations of each front member per ask (default 20).
-        mc_samples: quasi-Monte-Carlo samples of the acquisition (default 64; BoTorch's is 128).
+        n_candidates: random candidates per ask (default 200).
+        n_mutations: mutations of each front member per ask (default 10).
+        mc_samples: quasi-Monte-Carlo samples of the acquisition (default 32; BoTorch's is 128). At 150
+            results one ask took 3.6 s of CPU with 64 samples and 500 candidates, half of it building the
+            per-sample box decompositions, half evaluating the candidates; both grow with the samples.
         refit_growth: the GP's hyperparameters are fitted again (by ``fit_gpytorch_mll``, starting from the
             last ones) when the successful results have grown by this fraction since the last fit (default
             0.1: at 10, 11, 13, 15, 17, 19, 21, 24, 27, ... results, 28 fits up to 200 results); in between,
@@ -136,11 +138,12 @@ class QNEHVI(Baseline):
             threads and 0.1 ms with one. None leaves torch's setting alone.
     """
 
+    heavy = True  # a GP per objective refitted on every observation: seconds a trial (docs/baselines.md)
     OPTIONS = {
         "n_initial_trials": Option.integer(10, at_least=2),
-        "n_candidates": Option.integer(500, at_least=1),
-        "n_mutations": Option.integer(20, at_least=0),
-        "mc_samples": Option.integer(64, at_least=1),
+        "n_candidates": Option.integer(200, at_least=1),
+        "n_mutations": Option.integer(10, at_least=0),
+        "mc_samples": Option.integer(32, at_least=1),
         "refit_growth": Option.real(0.1, at_least=0),
         "torch_threads": Option.integer(1, at_least=1, none_means="torch's own setting, left as it is"),
     }
