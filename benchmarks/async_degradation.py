@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="processes for independent runs")
     parser.add_argument("--figure", type=Path, default=FIGURE)
     parser.add_argument("--plugin", action="append", default=[],
-                        help="a module that registers a baseline kept out of the built-in set (baselines.gp_ehvi)")
+                        help="a module that registers a plug-in baseline (examples.my_baseline)")
     parser.add_argument("--runs", type=Path, default=None, help="JSON lines of finished runs, read and extended")
     args = parser.parse_args()
     for module in args.plugin:

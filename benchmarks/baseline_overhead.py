@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=100, help="evaluations per run of the raw comparison")
     parser.add_argument("--long", type=int, default=500)
     parser.add_argument("--plugin", action="append", default=[],
-                        help="a module that registers a baseline kept out of the built-in set (baselines.gp_ehvi)")
+                        help="a module that registers a plug-in baseline (examples.my_baseline)")
     parser.add_argument("--gp-long", type=int, default=200)
     args = parser.parse_args()
     for module in args.plugin:

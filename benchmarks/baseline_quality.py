@@ -293,7 +293,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2, help="processes for independent runs")
     parser.add_argument("--plugin", action="append", default=[],
-                        help="a module that registers a baseline kept out of the built-in set (baselines.gp_ehvi)")
+                        help="a module that registers a plug-in baseline (examples.my_baseline)")
     parser.add_argument("--mf-task", default=None)
     parser.add_argument("--seconds", type=float, default=None, help="simulated seconds per fidelity run")
     args = parser.parse_args()

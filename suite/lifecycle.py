@@ -29,7 +29,8 @@ from baselines.base import OptionError
 from suite.evaluators import Evaluator
 from suite.loops import ReplayMismatch, run_wall, simulate
 from suite.metadata import RunKey, RunMetadata, load_metadata
-from suite.results_format import LOCK, METADATA, PARQUET, REDO, ROWS, ResultsError, Row, iter_rows, parquet_problem, run_folder
+from suite.results_format import (LOCK, METADATA, PARQUET, REDO, ROWS, ResultsError, Row, as_json, iter_rows,
+                                  parquet_problem, run_folder)
 from suite.spec import RunSpec
 from suite.writer import RunWriter, compact, recover_rows
 from tasks import make_task
@@ -181,6 +182,11 @@ def _execute_locked(spec: RunSpec, folder: Path, task: Task, evaluator: Evaluato
     rows: list[Row] = []
     if (folder / METADATA).exists():  # a partial run of this spec: run_state has checked it
         previous = load_metadata(folder)
+        if as_json(previous.baseline.options) != as_json(metadata.baseline.options):
+            # the same request, but a default of the baseline changed since: resuming would mix two settings
+            raise ResultsError(f"{folder}: holds a partial run of {spec.baseline} with the options "
+                               f"{previous.baseline.options} in force, this version has {metadata.baseline.options}; "
+                               "use --fresh or another experiment name")
         rows = recover_rows(folder / ROWS)
         (folder / PARQUET).unlink(missing_ok=True)  # a crash after compaction, before "complete"
         previous.resumed.append({"at": metadata.started, "rows": len(rows)})

@@ -8,13 +8,31 @@ string, five operations per edge.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional
+
+from baselines.hw_pr_nas import one_torch_thread
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def _own_torch_state(function: _Function) -> _Function:
+    """Run ``function`` on one torch thread with a forked global random stream (module initialisation draws
+    from it), both restored after: a caller's torch settings and random state are not the search's to change."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with one_torch_thread(), torch.random.fork_rng():
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 #: NAS-Bench-201's operations, by its names
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -122,6 +140,7 @@ class Settings:
     alpha_lr: float = 3e-3
 
 
+@_own_torch_state
 def search(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, n_classes: int,
            nu: float, seed: int, settings: Settings = Settings()) -> SearchResult:
     """Train one supernet with regulariser strength ``nu`` and return its discrete cell.
@@ -131,7 +150,6 @@ def search(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: n
     (``expected_size``: the MOOD-NAS idea of sweeping a complexity penalty, here the expected parameter count,
     not an L1/L2 norm of the weights). Runs on the CPU in one thread.
     """
-    torch.set_num_threads(1)
     started = time.process_time()
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -161,10 +179,10 @@ def search(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: n
     return SearchResult(nu, cell, arch_string(cell), alpha.tolist(), time.process_time() - started, val_error)
 
 
+@_own_torch_state
 def train_cell(cell: list[str], x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
                n_classes: int, seed: int, settings: Settings = Settings()) -> tuple[float, int]:
     """The discrete cell trained from scratch on the search data: (test error, trainable parameters)."""
-    torch.set_num_threads(1)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = Network(x_train.shape[1], n_classes, settings.channels, settings.n_cells, cell=cell)

@@ -99,7 +99,12 @@ def space_from_levels(name: str, levels: Mapping[str, list[Any]]) -> Configurati
 
 def constant_objectives(table: Table) -> tuple[str, ...]:
     """The objectives that are a pure function of the configuration in ``table``: in every row, one finite
-    value for every recorded seed and every fidelity level (a parameter count; a latency measured once)."""
+    value for every recorded seed and every fidelity level (a parameter count; a latency measured once).
+    None where the table holds one value per configuration (one seed, one level): nothing shows constancy."""
+    if table.values.shape[2] == 1 and int(table.n_seeds.max()) <= 1:
+        # one value per configuration: every objective would look constant, the error included, and a
+        # baseline would be handed values it never paid to evaluate
+        return ()
     recorded = np.arange(table.values.shape[1])[None, :] < table.n_seeds[:, None]  # (rows, seeds)
     constant = []
     for j, (name, _) in enumerate(table.objectives):

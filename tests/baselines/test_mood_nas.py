@@ -33,6 +33,9 @@ def test_operation_sizes_and_the_expected_size_by_hand() -> None:
 
 
 def test_a_tiny_search_gives_a_cell_of_the_nb201_tables(digits) -> None:  # noqa: ANN001
+    import torch
+
+    threads, random_state = torch.get_num_threads(), torch.random.get_rng_state()
     result = search(digits.x_train, digits.y_train, digits.x_val, digits.y_val, 10, nu=0.5, seed=1, settings=TINY)
     assert len(result.cell) == 6 and set(result.cell) <= set(OPS)
     config = parse_arch_string(result.arch)
@@ -41,6 +44,8 @@ def test_a_tiny_search_gives_a_cell_of_the_nb201_tables(digits) -> None:  # noqa
     assert result.cpu_s > 0 and 0 <= result.search_val_error <= 1
     again = search(digits.x_train, digits.y_train, digits.x_val, digits.y_val, 10, nu=0.5, seed=1, settings=TINY)
     assert again.alpha == result.alpha  # one seed, one thread: the same search
+    # the caller's torch state is its own: the search restores the thread count and the global random stream
+    assert torch.get_num_threads() == threads and torch.equal(torch.random.get_rng_state(), random_state)
 
 
 def test_a_strong_regulariser_moves_weight_away_from_large_operations(digits) -> None:  # noqa: ANN001

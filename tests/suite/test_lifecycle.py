@@ -179,3 +179,16 @@ def test_every_registered_baseline_resumes_exactly(baseline: str, tmp_path: Path
     metadata, rows = read_run(folder)
     assert "restarted" not in metadata["resumed"][0], metadata["resumed"]
     pd.testing.assert_frame_equal(rows, read_run(reference)[1])
+
+
+def test_a_partial_run_whose_options_in_force_have_changed_is_refused(reference: Path, tmp_path: Path) -> None:
+    # a default of the baseline changed between the crash and the resume (NSGA-II's population did in 0.3):
+    # resuming would append rows of one setting to rows of another
+    folder = tmp_path / "e" / "fcnet-naval" / "random_search" / "3"
+    _partial_copy(reference, folder, 10, torn=False)
+    metadata = json.loads((folder / "metadata.json").read_text())
+    assert metadata["baseline"]["options"]["sampler"] == "levels"
+    metadata["baseline"]["options"]["sampler"] = "configspace"  # what an older default would have recorded
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(ResultsError, match="options .* in force.*--fresh"):
+        execute(SPEC, tmp_path)

@@ -94,3 +94,6 @@ def test_a_table_in_memory_decides_its_known_objectives_from_its_data() -> None:
     changed = table.values.copy()
     changed[7, 1, 0, 1] += 1e-9  # one recorded latency differs: it is no longer a function of the cell
     assert TableTask.of(replace(table, values=changed)).known == ()
+    # one recorded value per cell shows nothing: the error would look "known" too
+    single = replace(table, values=table.values[:, :1], cost=table.cost[:, :1], n_seeds=np.ones_like(table.n_seeds))
+    assert TableTask.of(single).known == ()
