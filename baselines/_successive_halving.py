@@ -19,12 +19,15 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import moocore
 import numpy as np
 
 from tasks.base import Config, Fidelity
+
+if TYPE_CHECKING:
+    from baselines.base import Baseline
 
 NewConfig = Callable[[], Config]
 
@@ -80,6 +83,16 @@ def rung_budgets(fidelity: Fidelity | None, min_budget: float | None, max_budget
 def reference_behind(points: np.ndarray) -> np.ndarray:
     """A reference point behind every observation (normalised objectives: 1.1 unless a value exceeds it)."""
     return np.maximum(1.1, points.max(axis=0) + 0.1)
+
+
+def option_rung_budgets(baseline: Baseline) -> list[float | None]:
+    """``rung_budgets`` from a baseline's options ``min_budget``, ``max_budget`` and ``eta``; a range outside the
+    task's fidelity is an OptionError of that baseline."""
+    options = baseline.options()
+    try:
+        return rung_budgets(baseline.fidelity, options["min_budget"], options["max_budget"], options["eta"])
+    except ValueError as error:
+        raise baseline.option_error(str(error)) from None
 
 
 def select_best(points: np.ndarray, k: int, reference: np.ndarray) -> np.ndarray:

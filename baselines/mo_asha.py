@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from ConfigSpace import ConfigurationSpace
 
-from baselines._successive_halving import AsynchronousSuccessiveHalving, nondominated_order, rung_budgets
+from baselines._successive_halving import AsynchronousSuccessiveHalving, nondominated_order, option_rung_budgets
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Fidelity, Objective, Result, Trial, to_python
 
@@ -59,11 +59,7 @@ class MOASHA(Baseline):
         **options: Any,
     ) -> None:
         super().__init__(space, objectives, fidelity, seed, **options)
-        try:
-            budgets = rung_budgets(fidelity, self._options["min_budget"], self._options["max_budget"],
-                                   self._options["eta"])
-        except ValueError as error:
-            raise self.option_error(str(error)) from None
+        budgets = option_rung_budgets(self)
         self._lower = np.array([o.lower for o in objectives])
         self._span = np.array([o.upper - o.lower for o in objectives])
         self._schedule = AsynchronousSuccessiveHalving(budgets, self._options["eta"], nondominated_order)

@@ -14,7 +14,7 @@ from baselines._successive_halving import (
     AsynchronousSuccessiveHalving,
     config_key,
     nondominated_order,
-    rung_budgets,
+    option_rung_budgets,
 )
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Result, Trial, to_python
@@ -94,10 +94,7 @@ class MOBANANAS(Baseline):
         options = self._options
         budgets: list[float | None] = [None]
         if options["successive_halving"]:
-            try:
-                budgets = rung_budgets(self.fidelity, options["min_budget"], options["max_budget"], options["eta"])
-            except ValueError as error:
-                raise self.option_error(str(error)) from None
+            budgets = option_rung_budgets(self)
         elif options["min_budget"] is not None or options["max_budget"] is not None:
             raise self.option_error("options min_budget/max_budget need successive_halving: true")
         self._schedule = AsynchronousSuccessiveHalving(budgets, options["eta"], nondominated_order)

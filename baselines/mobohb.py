@@ -9,7 +9,7 @@ import numpy as np
 from ConfigSpace import CategoricalHyperparameter, Configuration, ConfigurationSpace, Constant, OrdinalHyperparameter
 from ConfigSpace.util import deactivate_inactive_hyperparameters
 
-from baselines._successive_halving import Hyperband, reference_behind, rung_budgets, select_best
+from baselines._successive_halving import Hyperband, option_rung_budgets, reference_behind, select_best
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Fidelity, Objective, Result, Trial, to_python
 
@@ -133,11 +133,7 @@ class MOBOHB(Baseline):
         **options: Any,
     ) -> None:
         super().__init__(space, objectives, fidelity, seed, **options)
-        try:
-            self._budgets = rung_budgets(fidelity, self._options["min_budget"], self._options["max_budget"],
-                                         self._options["eta"])
-        except ValueError as error:
-            raise self.option_error(str(error)) from None
+        self._budgets = option_rung_budgets(self)
         if self._options["min_points_in_model"] is None:
             self._options["min_points_in_model"] = len(space) + 1
         hps = list(space.values())

@@ -9,7 +9,7 @@ import numpy as np
 from ConfigSpace import Constant, ConfigurationSpace
 
 from baselines._evolution import complete, crossover, normalised
-from baselines._successive_halving import nondominated_order, reference_behind, rung_budgets, select_best
+from baselines._successive_halving import nondominated_order, option_rung_budgets, reference_behind, select_best
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Fidelity, Objective, Result, Trial, to_python
 
@@ -91,11 +91,7 @@ class SHEMOA(Baseline):
         **options: Any,
     ) -> None:
         super().__init__(space, objectives, fidelity, seed, **options)
-        try:
-            self._budgets = rung_budgets(fidelity, self._options["min_budget"], self._options["max_budget"],
-                                         self._options["eta"])
-        except ValueError as error:
-            raise self.option_error(str(error)) from None
+        self._budgets = option_rung_budgets(self)
         size = self._options["population_size"]
         if self._options["n_evaluations"] <= size:
             raise self.option_error(f"option n_evaluations={self._options['n_evaluations']} must exceed "
