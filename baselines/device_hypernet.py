@@ -270,10 +270,13 @@ class DeviceHypernet(Baseline):
         return {**self._options, **self._provenance}
 
     def propose(self, trial_id: int) -> Proposal:
-        if self._zero_shot:
+        while self._zero_shot:
             indices = self._zero_shot.pop()
             self._tried.add(tuple(indices))
-            return Proposal(self._grid.config(indices, self._rng))
+            try:
+                return Proposal(self._grid.config(indices, self._rng))
+            except ValueError:  # a forbidden clause: the next member of the proposed front
+                continue
         if self._model is None and len(self._y) < self._options["n_startup_trials"]:
             return self._random()
         self._fit()
