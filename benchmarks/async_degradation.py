@@ -109,8 +109,11 @@ def main() -> None:
             if refused:
                 print(f"{task:22s} {name:16s} refused: {refused}")
                 continue
-            by_workers = {w: np.array([r[5] for r in mine if r[2] == w]) for w in args.workers}
-            seeds = min(len(v) for v in by_workers.values())
+            # only the seeds every worker count has: medians over unequal seed sets would not compare
+            common = set.intersection(*({r[3] for r in mine if r[2] == w} for w in args.workers))
+            by_workers = {w: np.array([r[5] for r in sorted(mine, key=lambda r: r[3]) if r[2] == w and r[3] in common])
+                          for w in args.workers}
+            seeds = len(common)
             if seeds == 0:  # runs of another call still missing for some worker count
                 print(f"{task:22s} {name:16s} incomplete: no runs yet for some worker counts")
                 continue
