@@ -190,9 +190,8 @@ class HWPRNAS(Baseline):
         x = encode(self._grid, np.array(self._x), self.context)
         if self._model is None:
             self._model = ParetoRankModel(x.shape[1], self._options["hidden"], self._rng)
-        if self._stale:
-            self._model.fit([(x, pareto_ranks(np.array(self._y)))], self._options["epochs"])
-            self._stale = False
+        self._model.fit([(x, pareto_ranks(np.array(self._y)))], self._options["epochs"])
+        self._stale = False
 
     def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
         indices = self._grid.indices(trial.config)
