@@ -37,15 +37,19 @@ class RunKey:
     """What makes a run the run it is: a folder whose key differs in one field holds another run.
 
     The task enters by name, version and data hash (not by its description as a whole), so a table
-    rebuilt from other data, or a task whose definition changed, is another run; values are compared
-    as they read back from JSON.
+    rebuilt from other data, or a task whose definition changed, is another run; and by the device it
+    measures on (``device`` in a live task's description, None for a task that measures nothing), so a
+    run started on the CPU and resumed on a GPU (other latency, energy, accuracy) is another run. Values
+    are compared as they read back from JSON.
     """
 
     baseline: str
+    registered: str
     options: dict[str, Any]
     task: str
     task_version: str
     data_hash: str
+    device: str | None
     seed: int
     budget: dict[str, Any]
     n_workers: int
@@ -53,7 +57,8 @@ class RunKey:
     @classmethod
     def of(cls, spec: RunSpec, task: dict[str, Any]) -> RunKey:
         """The key of ``spec`` run on the task described by ``task`` (``Task.describe()``)."""
-        return cls(spec.baseline, as_json(spec.options), spec.task, task["version"], task["data_hash"], spec.seed,
+        return cls(spec.baseline, spec.registered, as_json(spec.options), spec.task, task["version"], task["data_hash"],
+                   task.get("device"), spec.seed,
                    as_json(dataclasses.asdict(spec.budget)), spec.n_workers)
 
     def difference(self, other: RunKey) -> str | None:
@@ -72,6 +77,8 @@ class BaselineRecord:
     options: dict[str, Any]
     #: the options the suite asked for, so a finished run is recognised without building its baseline
     requested: dict[str, Any]
+    #: the registered baseline when ``name`` is a variant's label; None: ``name`` is (and older runs' files)
+    registered: str | None = None
 
 
 #: fields written only once they hold something (a run that never resumed has no "resumed" key)
@@ -112,7 +119,8 @@ class RunMetadata:
         """The metadata of a run starting now: ``task`` is ``Task.describe()``, ``options`` the baseline's
         options in force (``Baseline.options()``)."""
         return cls(
-            baseline=BaselineRecord(spec.baseline, options, spec.options),
+            baseline=BaselineRecord(spec.baseline, options, spec.options,
+                                    None if spec.registered == spec.baseline else spec.registered),
             task=task, seed=spec.seed, budget=spec.budget, n_workers=spec.n_workers, clock=task["clock"],
             experiment=spec.experiment, eval_timeout_s=spec.eval_timeout_s, resources=spec.resources,
             versions=package_versions(),
@@ -121,8 +129,9 @@ class RunMetadata:
         )
 
     def key(self) -> RunKey:
-        return RunKey(self.baseline.name, as_json(self.baseline.requested), self.task["name"],
-                      self.task.get("version"), self.task.get("data_hash"), self.seed,
+        return RunKey(self.baseline.name, self.baseline.registered or self.baseline.name,
+                      as_json(self.baseline.requested), self.task["name"],
+                      self.task.get("version"), self.task.get("data_hash"), self.task.get("device"), self.seed,
                       as_json(dataclasses.asdict(self.budget)), self.n_workers)
 
     def to_json(self) -> dict[str, Any]:

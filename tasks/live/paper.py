@@ -105,6 +105,11 @@ class PaperCNNTask(Task):
     def data_hash(self) -> str:
         return self.data.sha256()
 
+    def describe(self) -> dict[str, Any]:
+        # the device decides the run's identity (suite.metadata.RunKey): training on a GPU is not bitwise
+        # the CPU's, so a run resumed on the other device would mix two measurements
+        return {**super().describe(), "device": str(self._device)}
+
     def known_objectives(self, config: Config) -> dict[str, float]:
         """``log10_params`` from the layer shapes alone, the very value ``evaluate`` reports."""
         input_shape, n_classes = SHAPES[self.dataset]

@@ -103,6 +103,10 @@ class CNNTask(Task):
     def data_hash(self) -> str:
         return self.data.sha256()
 
+    def describe(self) -> dict[str, Any]:
+        # the device decides the run's identity (suite.metadata.RunKey): latency and energy are the device's
+        return {**super().describe(), "device": str(self._device)}
+
     def known_objectives(self, config: Config) -> dict[str, float]:
         """``log10_params`` computed from the layer shapes, the very value ``evaluate`` reports (no data read)."""
         return {"log10_params": log10_params(config, self.dataset)}

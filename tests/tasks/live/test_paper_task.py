@@ -89,3 +89,21 @@ def test_paper_evaluation_on_flowers(shared_data: Callable[[str], Path]) -> None
     # conv 3->16 (3x3, 448) + flatten 16*8*8 = 1024 -> 16 (16,400) -> 17 classes (289)
     assert result.info["n_params"] == 448 + 16400 + 289
     assert result.info["epochs"] == 1 and result.info["device"] == "cpu"
+
+
+def test_a_run_measured_on_the_cpu_is_not_resumed_on_a_gpu(shared_data: Callable[[str], Path], tmp_path: Path) -> None:
+    # the device is part of the run's key: rows trained on the CPU and on a GPU must not make one run
+    from suite.lifecycle import run_state
+    from suite.metadata import RunMetadata
+    from suite.results_format import ResultsError, run_folder
+    from suite.spec import Budget, RunSpec
+    from suite.writer import RunWriter
+
+    folder = shared_data("flowers17-16px")
+    on_cpu, on_gpu = (PaperCNNTask("flowers17", data_dir=folder, device=d, demo=True) for d in ("cpu", "cuda"))
+    spec = RunSpec("random_search", on_cpu.name, 0, Budget(evaluations=3))
+    RunWriter(run_folder(tmp_path, spec.experiment, spec.task, spec.baseline, spec.seed),
+              RunMetadata.new(spec, on_cpu.describe(), {})).close()
+    assert run_state(spec, tmp_path, on_cpu) == ("partial", 0)
+    with pytest.raises(ResultsError, match="holds a run with device 'cpu', this suite asks 'cuda'; .*--fresh"):
+        run_state(spec, tmp_path, on_gpu)
