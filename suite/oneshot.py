@@ -33,16 +33,23 @@ from suite.metadata import RunMetadata
 from suite.results_format import METADATA, PARQUET, REDO, ROWS, ResultsError, make_row, run_folder
 from suite.spec import Budget, RunSpec
 from suite.writer import RunWriter
-from tasks.base import Config, Task, Trial
+from tasks.base import Config, Result, Task, Trial
 
 
 @dataclass(frozen=True)
 class Found:
-    """One architecture a one-shot method returned, the search's cost until it had it, and extras for ``info``."""
+    """One architecture a one-shot method returned, the search's cost until it had it, and extras for ``info``.
+
+    ``result``: the method's own measurement of a network it trained itself (Bulk & Cut's inherited-weight
+    networks, measured by the task's protocol: ``tasks.live.training``). Such a row is not evaluated again: it
+    ends at ``available_s`` and started ``result.cost_s`` before, on the search's clock, and its ``eval_seed``
+    is the training seed the method used (``result.info["seed"]``).
+    """
 
     config: Config
     available_s: float
     info: dict[str, Any] = field(default_factory=dict)
+    result: Result | None = None
 
 
 def record_oneshot(
@@ -68,6 +75,12 @@ def record_oneshot(
     for item in found:
         if not item.available_s >= 0:  # NaN fails too
             raise ValueError(f"available_s: expected seconds >= 0, got {item.available_s} for {item.config}")
+        measured = item.result
+        if measured is not None and (set(measured.objectives) != set(task.objective_names) or "seed" not in measured.info
+                                     or not 0 <= measured.cost_s <= item.available_s):
+            raise ValueError(f"a measured architecture needs the objectives {task.objective_names}, info['seed'] and "
+                             f"0 <= cost_s <= available_s; got {sorted(measured.objectives)}, cost_s {measured.cost_s}, "
+                             f"available_s {item.available_s} for {item.config}")
     started = time.perf_counter()
     spec = RunSpec(method, task.name, seed, budget, n_workers, options=options, experiment=experiment)
     metadata = RunMetadata.new(spec, task.describe(), options)
@@ -83,12 +96,18 @@ def record_oneshot(
                 break
             trial = Trial(trial_id, dict(item.config), None)
             eval_seed = evaluation_seed(seed, trial_id)
-            result = evaluate_safely(task, trial, eval_seed)  # a failing architecture is a failed row
-            result.info.update(item.info)
-            when_free, worker = heapq.heappop(free)
-            start = max(item.available_s, when_free)
-            end = start + result.cost_s
-            heapq.heappush(free, (end, worker))
+            if item.result is not None:  # measured by the search itself, on its own clock
+                result = Result(dict(item.result.objectives), item.result.cost_s, {**item.result.info, **item.info},
+                                item.result.status, item.result.expected)
+                start, end, worker = item.available_s - result.cost_s, item.available_s, 0
+                eval_seed = int(result.info["seed"])
+            else:
+                result = evaluate_safely(task, trial, eval_seed)  # a failing architecture is a failed row
+                result.info.update(item.info)
+                when_free, worker = heapq.heappop(free)
+                start = max(item.available_s, when_free)
+                end = start + result.cost_s
+                heapq.heappush(free, (end, worker))
             if budget.seconds is not None and (start >= budget.seconds or end > budget.seconds):
                 continue  # did not finish within the budget; a later (shorter) one still might
             rows.append(make_row(trial, result, task.objective_names, start, end, worker, eval_seed))

@@ -200,13 +200,41 @@ def train(
     """
     device = torch.device(device)
     model = make_model(config, data.input_shape, data.n_classes, seed).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=float(config["lr_init"]))
+    records = fit(model, data, epochs, float(config["lr_init"]), int(config["batch_size"]), seed, on_epoch=on_epoch,
+                  device=device)
+    return model, records
+
+
+#: a training loss of (logits, inputs, labels) of a mini-batch; None in ``fit`` is cross-entropy on the labels
+BatchLoss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def fit(
+    model: nn.Module,
+    data: Dataset,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    loss: BatchLoss | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    device: str | torch.device = "cpu",
+) -> list[EpochRecord]:
+    """The training protocol of the live tasks for a given module (``train`` builds one from a configuration):
+    Adam at ``lr``, mini-batches of ``batch_size`` in an order drawn from ``seed``, validation and test
+    accuracy after every epoch. ``model`` must be on ``device``; it is trained in place.
+
+    ``loss`` replaces the cross-entropy (a method that trains networks itself, e.g. with knowledge
+    distillation from a teacher's logits); the protocol around it (optimiser, batches, measurement) stays.
+    """
+    device = torch.device(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     x_train = torch.from_numpy(data.x_train).to(device)
     y_train = torch.from_numpy(data.y_train).to(device)
     x_val, y_val = torch.from_numpy(data.x_val).to(device), torch.from_numpy(data.y_val).to(device)
     x_test, y_test = torch.from_numpy(data.x_test).to(device), torch.from_numpy(data.y_test).to(device)
-    batch = int(config["batch_size"])
+    batch = int(batch_size)
     order_rng = torch.Generator().manual_seed(int(np.random.SeedSequence(seed).generate_state(1)[0]))
     records: list[EpochRecord] = []
     train_time = 0.0
@@ -218,10 +246,13 @@ def train(
         for start in range(0, len(order), batch):
             index = order[start : start + batch]
             optimiser.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x_train[index]), y_train[index])
-            loss.backward()
+            if loss is None:
+                value = loss_fn(model(x_train[index]), y_train[index])
+            else:
+                value = loss(model(x_train[index]), x_train[index], y_train[index])
+            value.backward()
             optimiser.step()
-            total_loss += float(loss.detach()) * len(index)
+            total_loss += float(value.detach()) * len(index)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         train_time += time.perf_counter() - started
@@ -230,4 +261,4 @@ def train(
         records.append(record)
         if on_epoch is not None:
             on_epoch(record)
-    return model, records
+    return records

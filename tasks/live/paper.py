@@ -35,9 +35,10 @@ from typing import Any
 import torch
 
 from tasks.base import Config, Fidelity, Objective, Result, Task
-from tasks.live.cnn import Architecture, cnn_space, log10_parameter_bounds, parameter_count, train
+from tasks.live.cnn import Architecture, cnn_space, log10_parameter_bounds, make_model, parameter_count, train
 from tasks.live.data import SHAPES, Dataset, load_dataset
 from tasks.live.latency import torch_threads
+from tasks.live.training import ModuleTraining
 
 #: the paper's fidelity: ``min_budget = 5``, ``max_budget = 25`` epochs in every method's example script
 PAPER_EPOCHS = (5, 25)
@@ -114,6 +115,18 @@ class PaperCNNTask(Task):
         """``log10_params`` from the layer shapes alone, the very value ``evaluate`` reports."""
         input_shape, n_classes = SHAPES[self.dataset]
         return {PARAMS: math.log10(parameter_count(Architecture.from_config(config), input_shape, n_classes))}
+
+    def training(self) -> ModuleTraining:
+        """This task's protocol for a method that trains networks itself (``tasks.live.training``): its data,
+        its network of a configuration, its training step and validation measurement, and its objectives."""
+        data = self.data
+
+        def objectives(val_accuracy: float, n_params: int) -> dict[str, float]:
+            return {ACCURACY: -100.0 * val_accuracy, PARAMS: math.log10(n_params)}
+
+        return ModuleTraining(data, self._device,
+                              lambda config, seed: make_model(config, data.input_shape, data.n_classes, seed),
+                              objectives)
 
     def _evaluate(self, config: Config, fidelity: float | None, seed: int) -> Result:
         epochs = int(self.fidelity.max if fidelity is None else fidelity)
