@@ -58,3 +58,10 @@ class RunSpec:
     eval_timeout_s: float | None = None
     #: wall clock only: Dask worker resources each evaluation holds, e.g. {"GPU": 1}
     resources: dict[str, float] = field(default_factory=dict)
+    #: the registered baseline the run builds; ``baseline`` is then its label (a variant with its own options,
+    #: the name of its folder). Empty: ``baseline`` is the registered name
+    registered: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.registered:
+            object.__setattr__(self, "registered", self.baseline)  # frozen: set once, here
