@@ -65,8 +65,12 @@ def to_distributions(space: ConfigurationSpace) -> dict[str, BaseDistribution]:
 
 def is_active(space: ConfigurationSpace, name: str, values: Mapping[str, Any]) -> bool:
     """Whether ``name`` is active given the values of the parameters decided so far."""
-    known = {n: values.get(n, NotSet) for n in space}
-    return all(condition.satisfied_by_value(known) for condition in space.parent_conditions_of[name])
+    conditions = space.parent_conditions_of[name]
+    if not conditions:  # most parameters: no dictionary of the others' values to build
+        return True
+    # a condition reads only its parents' values
+    known = {parent.name: values.get(parent.name, NotSet) for parent in space.parents_of[name]}
+    return all(condition.satisfied_by_value(known) for condition in conditions)
 
 
 def to_params(space: ConfigurationSpace, config: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 the same algorithm run straight in its own library. Prints tables; every figure is measured in this run.
 
     python benchmarks/baseline_quality.py quality  [--tasks ...] [--baselines ...] [--seeds 10] [--budget 100]
-                                                   [--jobs 2]
+                                                   [--jobs 2] [--runs FILE.jsonl [--no-run]]
     python benchmarks/baseline_quality.py library  [--tasks fcnet-naval] [--seeds 10] [--budget 100]
     python benchmarks/baseline_quality.py fidelity [--mf-task NAME] [--seeds 10] [--seconds S]
 
@@ -11,7 +11,10 @@ quality:  median final hypervolume regret to the true front (expected objectives
           and a one-sided Mann-Whitney U test against random search, Holm-corrected over the baselines of a
           task; then one summary table (baselines x tasks). Defaults: every registered baseline, the 15
           tables. A baseline may carry options, ``nsga2@population_size=20`` (several: ``@a=1@b=2``; values
-          are JSON), and is then listed under that name.
+          are JSON), and is then listed under that name. ``--runs`` keeps every finished run in a JSON-lines
+          cache keyed by task, baseline, options, seed, budget and suite version (benchmarks/runs_cache.py),
+          so a stopped study resumes and baselines can be added; ``--no-run`` prints from it alone, cells
+          not yet measured marked ``n/m``. Runs go baseline by baseline in the order asked.
 library:  MOTPE / NSGA-II against a plain Optuna study (``study.optimize``) with the same sampler and seed,
           ParEGO against a plain SMAC run (``smac.optimize``) with the same components; final hypervolume
           compared by Mann-Whitney U over the seeds, and time per evaluation (wrapper / plain, medians).
@@ -42,12 +45,13 @@ from analysis.indicators import hypervolume, hypervolume_over_time
 from analysis.stats import holm
 from baselines import BASELINES
 from baselines._optuna import suggest_config, to_distributions
-from baselines.parego import make_smac
 from suite.lifecycle import make_baseline
 from suite.loops import evaluation_seed, simulate
 from suite.spec import Budget
 from tasks import TASKS, make_task
 from tasks.base import Fidelity, Task
+
+import runs_cache  # the sibling module: benchmarks/ runs as scripts
 
 #: the 15 published tables (simulated clock, no fidelity)
 QUALITY_TASKS = [*(f"fcnet-{d}" for d in ("naval", "parkinsons", "protein", "slice")),
@@ -81,48 +85,78 @@ def parse_baseline(spec: str) -> tuple[str, dict[str, object]]:
     return name, options
 
 
-def one_run(args: tuple[str, str, int, int]) -> tuple[str, str, int, float, float, float]:
-    """(task, baseline spec, seed, final hypervolume regret, final hypervolume, wall seconds) of one run."""
+def one_run(args: tuple[str, str, int, int]) -> tuple[str, str, int, float, float, float, str]:
+    """(task, baseline spec, seed, final hypervolume regret, final hypervolume, wall seconds, refusal) of one
+    run; a baseline that cannot run on a task (it raises) gives its one-line reason and NaNs."""
     task_name, spec, seed, budget = args
     task = make_task(task_name)
     rows: list[dict] = []
     started = time.perf_counter()
     name, options = parse_baseline(spec)
-    simulate(make_baseline(name, task, seed, options), task, seed, Budget(evaluations=budget), 1, rows.append)
+    try:
+        simulate(make_baseline(name, task, seed, options), task, seed, Budget(evaluations=budget), 1, rows.append)
+    except Exception as error:  # the table says which cell was refused and why; the other runs go on
+        return task_name, spec, seed, math.nan, math.nan, 0.0, f"{type(error).__name__}: {error}".splitlines()[0]
     wall = time.perf_counter() - started
     found = hypervolume(expected_points(task, rows), np.array(task.reference_point))
-    return task_name, spec, seed, true_hypervolume(task) - found, found, wall
+    return task_name, spec, seed, true_hypervolume(task) - found, found, wall, ""
+
+
+def _key(task: str, spec: str, seed: int, budget: int) -> str:
+    name, options = parse_baseline(spec)
+    return runs_cache.run_key("quality", task, name, options, seed, budget)
 
 
 def quality(args: argparse.Namespace) -> None:
     specs = args.baselines if "random_search" in args.baselines else ["random_search", *args.baselines]
-    jobs = [(t, b, s, args.budget) for t in args.tasks for b in specs for s in range(args.seeds)]
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(one_run, jobs))
+    cached = runs_cache.load(args.runs, "quality")
+    fields = ("regret", "hypervolume", "wall_s", "refused")
+    results = [(t, b, s, *(cached[_key(t, b, s, args.budget)][f] for f in fields))
+               for b in specs for t in args.tasks for s in range(args.seeds) if _key(t, b, s, args.budget) in cached]
+    # baseline by baseline, in the order asked: a study stopped early has whole rows, not scattered cells
+    jobs = [(t, b, s, args.budget) for b in specs for t in args.tasks for s in range(args.seeds)
+            if _key(t, b, s, args.budget) not in cached]
+    if jobs and not args.no_run:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            for result in pool.map(one_run, jobs):  # in order, each kept as soon as it is back
+                results.append(result)
+                runs_cache.append(args.runs, _key(*result[:3], args.budget), dict(zip(fields, result[3:])))
     print(f"registered baselines: {', '.join(BASELINES.names())}")
-    print(f"final hypervolume regret (lower is better), median [q25, q75] over {args.seeds} seeds, "
+    print(f"final hypervolume regret (lower is better), median [q25, q75] over the seeds (asked: {args.seeds}), "
           f"{args.budget} evaluations, 1 worker; HV/random: median final hypervolume over random search's; "
           "p: one-sided Mann-Whitney U, baseline < random search (regret); p_holm: Holm over the task's baselines")
-    print(f"{'task':24s} {'baseline':22s} {'median regret':>14s} {'q25':>8s} {'q75':>8s} "
+    print(f"{'task':24s} {'baseline':22s} {'seeds':>5s} {'median regret':>14s} {'q25':>8s} {'q75':>8s} "
           f"{'vs random':>10s} {'HV/random':>10s} {'p':>8s} {'p_holm':>8s} {'s/run':>7s}")
     summary: dict[tuple[str, str], str] = {}
     for task in args.tasks:
-        random = [r[3] for r in results if r[0] == task and r[1] == "random_search"]
-        random_hv = np.median([r[4] for r in results if r[0] == task and r[1] == "random_search"])
-        p_values = np.array([mannwhitneyu([r[3] for r in results if r[0] == task and r[1] == spec], random,
-                                          alternative="less").pvalue if spec != "random_search" else math.nan
-                             for spec in specs])
-        for spec, p, p_holm in zip(specs, p_values, holm(p_values)):
-            regrets = [r[3] for r in results if r[0] == task and r[1] == spec]
-            walls = [r[5] for r in results if r[0] == task and r[1] == spec]
+        mine = {spec: [r for r in results if r[0] == task and r[1] == spec] for spec in specs}
+        refused = {spec: next((r[6] for r in runs if r[6]), "") for spec, runs in mine.items()}
+        random = [r[3] for r in mine["random_search"]]
+        measured = [spec for spec in specs if mine[spec] and not refused[spec]]
+        for spec in specs:
+            if refused[spec]:
+                print(f"{task:24s} {spec:22s} refused: {refused[spec]}")
+                summary[task, spec] = "refused"
+            elif not mine[spec] or not random:
+                print(f"{task:24s} {spec:22s} not measured")
+                summary[task, spec] = "n/m"
+        if not random:
+            continue
+        random_hv = np.median([r[4] for r in mine["random_search"]])
+        p_values = np.array([mannwhitneyu([r[3] for r in mine[spec]], random, alternative="less").pvalue
+                             if spec != "random_search" else math.nan for spec in measured])
+        for spec, p, p_holm in zip(measured, p_values, holm(p_values)):
+            regrets = [r[3] for r in mine[spec]]
             q25, median, q75 = np.percentile(regrets, [25, 50, 75])
             ratio = median / np.median(random) if np.median(random) > 0 else math.nan
-            hv_ratio = np.median([r[4] for r in results if r[0] == task and r[1] == spec]) / random_hv
-            print(f"{task:24s} {spec:22s} {median:14.4f} {q25:8.4f} {q75:8.4f} {ratio:10.2f} {hv_ratio:10.4f} "
-                  f"{p:8.3f} {p_holm:8.3f} {np.median(walls):7.2f}")
-            summary[task, spec] = f"{ratio:.2f}{'*' if p_holm < 0.05 else ''}"
+            hv_ratio = np.median([r[4] for r in mine[spec]]) / random_hv
+            print(f"{task:24s} {spec:22s} {len(regrets):5d} {median:14.4f} {q25:8.4f} {q75:8.4f} {ratio:10.2f} "
+                  f"{hv_ratio:10.4f} {p:8.3f} {p_holm:8.3f} {np.median([r[5] for r in mine[spec]]):7.2f}")
+            fewer = f" ({len(regrets)})" if len(regrets) != args.seeds else ""
+            summary[task, spec] = f"{ratio:.2f}{'*' if p_holm < 0.05 else ''}{fewer}"
     print("\nsummary: median final regret / random search's (lower is better); "
-          "* = better than random search, Holm-corrected p < 0.05")
+          "* = better than random search, Holm-corrected p < 0.05; (n): only n seeds; "
+          "n/m: not measured; refused: the baseline cannot run on the task")
     print("| baseline | " + " | ".join(args.tasks) + " |")
     print("|---|" + "---|" * len(args.tasks))
     for spec in specs:
@@ -153,6 +187,8 @@ def plain_optuna(task: Task, sampler_name: str, seed: int, budget: int) -> tuple
 
 def plain_smac(task: Task, seed: int, budget: int) -> tuple[float, float]:
     """A plain SMAC run (``optimize``) with the components the ParEGO wrapper uses."""
+    from baselines.parego import make_smac  # here: SMAC's import takes seconds the other parts never need
+
     expected: list[list[float]] = []
 
     def target(config, seed: int = 0) -> list[float]:  # noqa: ANN001 - SMAC's signature
@@ -296,6 +332,10 @@ def main() -> None:
                         help="a module that registers a plug-in baseline (examples.my_baseline)")
     parser.add_argument("--mf-task", default=None)
     parser.add_argument("--seconds", type=float, default=None, help="simulated seconds per fidelity run")
+    parser.add_argument("--runs", type=Path, default=None,
+                        help="quality: JSON lines of finished runs (benchmarks/runs_cache.py), read and extended")
+    parser.add_argument("--no-run", action="store_true",
+                        help="quality: print the table from --runs only, marking what is not measured")
     args = parser.parse_args()
     for module in args.plugin:
         BASELINES.load_module(module)
