@@ -53,6 +53,8 @@ class SuiteConfig:
     dask_workers: int | None = None
     plugins: tuple[str, ...] = ()
     baseline_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: label -> registered baseline name, for the entries of ``baselines`` that are labelled variants
+    registered: dict[str, str] = field(default_factory=dict)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     scheduler: str | None = None
     eval_timeout_s: float | None = None
@@ -63,6 +65,7 @@ class SuiteConfig:
         return [
             RunSpec(baseline=b, task=t, seed=s, budget=self.budget, n_workers=self.workers,
                     options=dict(self.baseline_options.get(b, {})), experiment=self.experiment,
+                    registered=self.registered.get(b, b),
                     eval_timeout_s=self.eval_timeout_s, resources=dict(self.resources))
             for t in self.tasks for b in self.baselines for s in self.seeds
         ]
@@ -71,7 +74,8 @@ class SuiteConfig:
 #: the keys a config file may hold; each one is also a command-line flag (with - for _)
 KEYS = {
     "baselines": "list of baseline names, or all (default: " + ", ".join(DEFAULT_BASELINES)
-                 + " and every plug-in baseline)",
+                 + " and every plug-in baseline); an entry LABEL=NAME@OPTION=VALUE@... (or a mapping label, "
+                   "baseline, options) runs baseline NAME with its own options under LABEL",
     "tasks": "list of task names",
     "seeds": "number of seeds (0..N-1) or a list of seeds",
     "budget": "evaluations per run; with budget_seconds, whichever comes first ends the run",
@@ -82,7 +86,7 @@ KEYS = {
     "results": "results root folder",
     "dask_workers": "Dask workers of the local cluster (default: one per run, at most the cores; one runs here)",
     "plugins": "modules to import so that their @register lines add baselines or tasks",
-    "baseline_options": "mapping baseline name -> its options",
+    "baseline_options": "mapping baseline name (or label) -> its options",
     "cluster": "local (default), slurm, pbs, sge or lsf; or a mapping: kind plus batch options "
                "(cores, memory, walltime, queue, jobs, gpus, job_extra_directives, ...)",
     "scheduler": "address (tcp://HOST:PORT) or scheduler JSON file of an existing Dask cluster",
@@ -165,15 +169,79 @@ def _names(value: Any, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _baselines(value: Any) -> tuple[str, ...]:
+#: a label names a folder of every run: letters, digits and _ . + -, starting with a letter or digit (so no
+#: path separator, no "." or ".."); "all" is the keyword for every baseline
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
+RESERVED_LABELS = ("all",)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One entry of ``baselines``: the registered baseline ``baseline`` run with ``options`` under ``label``, the
+    name its result folders, the analysis and the figures show. A plain name is its own label."""
+
+    label: str
+    baseline: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_variant(entry: Any) -> Variant:
+    """An entry of ``baselines``: a name, ``LABEL=NAME@OPTION=VALUE@...`` (values read as YAML scalars: true, 3,
+    0.5, text) or a mapping with ``label``, ``baseline`` and ``options``. Names are checked by ``build_config``."""
+    if isinstance(entry, dict):
+        if not {"label", "baseline"} <= entry.keys() or not entry.keys() <= {"label", "baseline", "options"}:
+            raise ConfigError(f"baselines: an entry given as a mapping has the keys label, baseline and options "
+                              f"(optional), got {entry!r}")
+        label, name, options = entry["label"], entry["baseline"], entry.get("options", {})
+        if not isinstance(label, str) or not isinstance(name, str) or not isinstance(options, dict):
+            raise ConfigError(f"baselines: expected label and baseline names and a mapping of options, got {entry!r}")
+    elif isinstance(entry, str):
+        if "=" not in entry:
+            return Variant(entry.strip(), entry.strip())
+        label, _, rest = entry.partition("=")
+        name, *pairs = rest.split("@")
+        options = {}
+        for pair in pairs:
+            key, equals, value = (part.strip() for part in pair.partition("="))
+            if not equals or not key or not value:
+                raise ConfigError(f"baselines: {entry!r}: expected LABEL=NAME@OPTION=VALUE@..., got {pair!r}")
+            if key in options:
+                raise ConfigError(f"baselines: {entry!r}: option {key} is given twice")
+            try:
+                options[key] = yaml.safe_load(value)
+            except yaml.YAMLError:
+                raise ConfigError(f"baselines: {entry!r}: option {key} has a value {value!r} that is no YAML "
+                                  "scalar") from None
+    else:
+        raise ConfigError(f"baselines: expected a name, LABEL=NAME@OPTION=VALUE or a mapping, got {entry!r}")
+    label, name = label.strip(), name.strip()
+    if not _LABEL.fullmatch(label) or label in RESERVED_LABELS:
+        raise ConfigError(f"baselines: the label {label!r} must be a folder name of letters, digits and _ . + - "
+                          f"that starts with a letter or digit, not {', '.join(RESERVED_LABELS)}")
+    return Variant(label, name, dict(options))
+
+
+def _baselines(value: Any) -> list[Variant]:
     """The baselines a config names: its list, ``all`` (every registered one) or, unset, the default set."""
     from baselines import BASELINES, BUILT_IN
 
     if value is None:
-        return DEFAULT_BASELINES + tuple(n for n in BASELINES.names() if n not in BUILT_IN)
-    if value == "all" or value == ["all"]:
-        return tuple(BASELINES.names())
-    return _names(value, "baselines")
+        names = DEFAULT_BASELINES + tuple(n for n in BASELINES.names() if n not in BUILT_IN)
+    elif value == "all" or value == ["all"]:
+        names = tuple(BASELINES.names())
+    else:
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ConfigError(f"baselines: expected a non-empty list of names, got {value!r}")
+        variants = [parse_variant(entry) for entry in value]
+        labels = [v.label for v in variants]
+        repeated = sorted({label for i, label in enumerate(labels) if label in labels[:i]})
+        if repeated:
+            raise ConfigError(f"baselines: a name is listed twice ({', '.join(repeated)}); give each entry its own "
+                              "label")
+        return variants
+    return [Variant(name, name) for name in names]
 
 
 def _check_known(names: tuple[str, ...], registry: Registry[Any], key: str) -> None:
@@ -194,7 +262,7 @@ def _text_hint(value: Any) -> str:
     return ""
 
 
-def _check_options(baseline: str, options: dict[str, Any]) -> None:
+def _check_options(baseline: str, options: dict[str, Any], key: str = "baseline_options") -> None:
     """Every option of every baseline is checked before any run starts, not on a worker when its run starts."""
     from baselines import BASELINES, OptionError
 
@@ -202,7 +270,7 @@ def _check_options(baseline: str, options: dict[str, Any]) -> None:
         BASELINES.get(baseline).check_options(options)
     except OptionError as error:
         hints = [_text_hint(v) for v in options.values() if _text_hint(v)]
-        raise ConfigError(f"baseline_options: {error}{hints[0] if hints else ''}") from None
+        raise ConfigError(f"{key}: {error}{hints[0] if hints else ''}") from None
 
 
 def _positive_int(value: Any, key: str) -> int:
@@ -304,16 +372,30 @@ def build_config(values: dict[str, Any]) -> SuiteConfig:
     from baselines import BASELINES
     from tasks import TASKS
 
-    kwargs["baselines"] = _baselines(given.get("baselines"))
-    _check_known(kwargs["baselines"], BASELINES, "baselines")
+    variants = _baselines(given.get("baselines"))
+    _check_known(tuple(v.baseline for v in variants), BASELINES, "baselines")
+    for variant in variants:
+        if variant.label != variant.baseline and variant.label in BASELINES.names():
+            raise ConfigError(f"baselines: the label {variant.label!r} is the name of another registered baseline; "
+                              f"give {variant.baseline} another label")
+        if variant.options:
+            _check_options(variant.baseline, variant.options, f"baselines: {variant.label}")
+    kwargs["baselines"] = tuple(v.label for v in variants)
+    kwargs["registered"] = {v.label: v.baseline for v in variants if v.label != v.baseline}
     if "tasks" in given:
         kwargs["tasks"] = _names(given["tasks"], "tasks")
     _check_known(kwargs.get("tasks", DEFAULT_TASKS), TASKS, "tasks")
-    if "baseline_options" in given:
-        _check_known(tuple(given["baseline_options"]), BASELINES, "baseline_options")
-        for name, opts in given["baseline_options"].items():
-            _check_options(name, opts)
-        kwargs["baseline_options"] = given["baseline_options"]
+    options = {v.label: v.options for v in variants if v.options}
+    # keyed by label: a variant's label, or a registered name (listed or not, as before variants)
+    for name, opts in given.get("baseline_options", {}).items():
+        if name in options:
+            raise ConfigError(f"baseline_options: {name} has options in baselines too; give them in one place")
+        if name not in kwargs["registered"]:
+            _check_known((name,), BASELINES, "baseline_options")
+        _check_options(kwargs["registered"].get(name, name), opts)
+        options[name] = opts
+    if options:
+        kwargs["baseline_options"] = options
     return SuiteConfig(**kwargs)
 
 

@@ -177,7 +177,7 @@ def execute(spec: RunSpec, root: Path, evaluator: Evaluator | None = None) -> Pa
 
 
 def _execute_locked(spec: RunSpec, folder: Path, task: Task, evaluator: Evaluator | None) -> Path:
-    baseline = make_baseline(spec.baseline, task, spec.seed, spec.options)
+    baseline = make_baseline(spec.registered, task, spec.seed, spec.options)
     metadata = RunMetadata.new(spec, task.describe(), baseline.options())
     rows: list[Row] = []
     if (folder / METADATA).exists():  # a partial run of this spec: run_state has checked it
@@ -204,7 +204,7 @@ def _execute_locked(spec: RunSpec, folder: Path, task: Task, evaluator: Evaluato
                 log.warning("%s: cannot resume exactly (%s); starting the run over", folder, mismatch)
                 writer.discard_rows()
                 writer.metadata.resumed[-1]["restarted"] = str(mismatch)
-                baseline = make_baseline(spec.baseline, task, spec.seed, spec.options)
+                baseline = make_baseline(spec.registered, task, spec.seed, spec.options)
                 simulate(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append)
         else:
             run_wall(baseline, task, spec.seed, spec.budget, spec.n_workers, writer.append, evaluator=evaluator,
