@@ -19,7 +19,8 @@ share a wall-clock budget (35 %, 40 %, 25 %):
 Each training's learning rate is proposed by a constrained Bayesian optimiser (a Matern-5/2 Gaussian process
 over (log10 learning rate, depth, log10 parameters) whose last two are fixed to the network's: the lower
 confidence bound is minimised over the learning rate alone); its target is the final validation loss in phases
-1-2 and the final training loss in phase 3, as in the original. The batch is an eighth of the training set.
+1-2 and the final training loss in phase 3, as in the original. The batch is an eighth of the training set, and
+training sees the original's augmentation (horizontal flips, mixup) unless ``augment`` is off.
 
 Every network is trained and measured by the task's own protocol (``tasks.live.training.ModuleTraining``: its
 training step, its validation accuracy, its objectives), so the networks' rows are the method's own
@@ -50,6 +51,7 @@ from torch import nn
 from torch.nn import functional
 
 from tasks.base import Result
+from tasks.live.cnn import BatchLoss
 from tasks.live.training import ModuleTraining
 
 #: the layers a morph understands: sequential conv / linear cells (weight, ReLU, optional batch norm) and pooling
@@ -292,6 +294,7 @@ class Settings:
     max_linear: int = 3
     widen_probability: float = 0.0
     widen_fraction: float = 0.25
+    augment: bool = True  # the original's horizontal flips and mixup while training (not the task's protocol)
 
     def __post_init__(self) -> None:
         if self.time_budget_s is None and self.max_networks is None:
@@ -453,8 +456,8 @@ class _Search:
         optimiser = self.learning_rates[1 if cut else 0]
         lr_exponent = optimiser.propose(depth, math.log10(n_params), self.rng)
         epochs = self.settings.epochs_cut if cut else self.settings.epochs
-        loss = None if teacher is None else _distillation(teacher)
-        seed = int(self.rng.integers(2**31))  # the mini-batch order (and, initially, the weights: "init_seed")
+        seed = int(self.rng.integers(2**31))  # the mini-batch order and the augmentation (initially: "init_seed")
+        loss = _batch_loss(self.training.data.n_classes, teacher, self.settings.augment, seed)
         records = self.training.train(model, epochs, 10.0**lr_exponent, self.batch_size, seed, loss=loss)
         last = records[-1]
         # the optimiser's target: the final validation loss (phases 1-2), the final distillation loss (phase 3)
@@ -494,13 +497,32 @@ class _Search:
                 network.model = None
 
 
-def _distillation(teacher: nn.Module) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
-    """The original's knowledge distillation: mean squared error between the student's and the teacher's logits."""
-    teacher.eval()
+def _batch_loss(n_classes: int, teacher: nn.Module | None, augment: bool, seed: int) -> BatchLoss | None:
+    """The original's training loss: on inputs flipped horizontally (each with probability 0.5) and mixed up
+    (each with a random partner, weight Beta(0.25, 0.25) per sample), the cross-entropy to the mixed one-hot labels,
+    or with a teacher (the cut) the mean squared error to the teacher's logits of the same inputs. Without
+    augmentation and teacher: None, the task's own cross-entropy."""
+    if teacher is None and not augment:
+        return None
+    if teacher is not None:
+        teacher.eval()
+    generator = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
 
-    def loss(logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            target = teacher(x)
-        return functional.mse_loss(logits, target)
+    def loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        targets = functional.one_hot(y, n_classes).to(x.dtype)
+        if augment:
+            flip = (torch.rand(len(x), generator=generator) > 0.5).to(x.device)
+            x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)  # images: NCHW, width last
+            partner = torch.randperm(len(x), generator=generator).to(x.device)
+            mix = torch.as_tensor(rng.beta(0.25, 0.25, size=len(x)), dtype=x.dtype, device=x.device)
+            x = x * mix.view(-1, 1, 1, 1) + x[partner] * (1 - mix.view(-1, 1, 1, 1))
+            targets = targets * mix[:, None] + targets[partner] * (1 - mix[:, None])
+        logits = model(x)
+        if teacher is not None:
+            with torch.no_grad():
+                taught = teacher(x)
+            return functional.mse_loss(logits, taught)
+        return -(targets * functional.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
     return loss

@@ -205,8 +205,9 @@ def train(
     return model, records
 
 
-#: a training loss of (logits, inputs, labels) of a mini-batch; None in ``fit`` is cross-entropy on the labels
-BatchLoss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+#: a training loss of (module, inputs, labels) of a mini-batch; None in ``fit`` is the cross-entropy of the module's
+#: logits and the labels. The module is handed over so a loss may transform the inputs first (augmentation)
+BatchLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def fit(
@@ -224,8 +225,9 @@ def fit(
     Adam at ``lr``, mini-batches of ``batch_size`` in an order drawn from ``seed``, validation and test
     accuracy after every epoch. ``model`` must be on ``device``; it is trained in place.
 
-    ``loss`` replaces the cross-entropy (a method that trains networks itself, e.g. with knowledge
-    distillation from a teacher's logits); the protocol around it (optimiser, batches, measurement) stays.
+    ``loss`` replaces the cross-entropy (a method that trains networks itself, e.g. with augmented inputs or
+    knowledge distillation from a teacher's logits); the protocol around it (optimiser, batches, measurement)
+    stays.
     """
     device = torch.device(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
@@ -249,7 +251,7 @@ def fit(
             if loss is None:
                 value = loss_fn(model(x_train[index]), y_train[index])
             else:
-                value = loss(model(x_train[index]), x_train[index], y_train[index])
+                value = loss(model, x_train[index], y_train[index])
             value.backward()
             optimiser.step()
             total_loss += float(value.detach()) * len(index)

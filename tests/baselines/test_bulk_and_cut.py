@@ -14,7 +14,8 @@ import pytest
 import torch
 from torch import nn
 
-from baselines.oneshot.bulk_and_cut import Settings, deepen, describe, hidden_cells, prune, remap_units, search, widen
+from baselines.oneshot.bulk_and_cut import (Settings, _batch_loss, deepen, describe, hidden_cells, prune, remap_units,
+                                            search, widen)
 from suite.metadata import load_metadata
 from suite.oneshot import Found, record_oneshot
 from suite.results_format import read_run
@@ -95,6 +96,32 @@ def test_the_cut_drops_low_norm_units_and_keeps_the_rest_of_the_parent(trained: 
     all_units = remap_units(parent, hidden_cells(parent)[0], np.arange(16), np.ones(16))
     x = torch.rand(8, 3, 16, 16)
     assert torch.equal(logits(all_units, x.numpy()), logits(parent, x.numpy()))
+
+
+def test_a_cut_child_learns_its_parent_by_distillation(task: PaperCNNTask, trained: dict[str, nn.Sequential]) -> None:
+    # without batch norm, whose running statistics would differ between a teacher in evaluation mode and a student
+    parent = trained["pooled"]
+    child = prune(parent, {"head": 0.3, "linear": 0.3, "conv": 0.3}, np.random.default_rng(0))
+    labelled = copy.deepcopy(child)
+    x = task.data.x_train
+
+    def distance(model: nn.Module) -> float:
+        return float(torch.nn.functional.mse_loss(logits(model, x), logits(parent, x)))
+
+    before = distance(child)
+    training = task.training()
+    training.train(child, 2, 1e-3, 85, seed=2, loss=_batch_loss(17, parent, augment=False, seed=2))
+    training.train(labelled, 2, 1e-3, 85, seed=2)  # the same child on the labels instead
+    assert distance(child) < before / 2 and distance(child) < distance(labelled) / 2
+    # a child grown from the parent starts with the parent's validation accuracy (its weights, its function)
+    assert training.validation_accuracy(deepen(parent, hidden_cells(parent)[0])) == training.validation_accuracy(parent)
+
+
+@pytest.mark.slow
+def test_one_seed_one_search(task: PaperCNNTask) -> None:
+    settings = Settings(epochs=1, max_networks=(1, 1, 1), widen_probability=0.5)
+    runs = [search(task.training(), task.space, 7, settings) for _ in range(2)]
+    assert [(t.config, t.result.objectives) for t in runs[0]] == [(t.config, t.result.objectives) for t in runs[1]]
 
 
 def test_refusals() -> None:
