@@ -9,8 +9,8 @@ import pytest
 from suite.grid import build_config, read_config_file
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").iterdir())
-#: the paper's six methods under the suite's names (MOSH-BANANAS is an option of mo_bananas)
-PAPER_METHODS = {"random_search", "mo_bohb", "sh_emoa", "mo_bananas", "ms_ehvi", "bulk_and_cut"}
+#: the paper's six methods under the suite's names (MOSH-BANANAS is mo_bananas with successive halving, labelled)
+PAPER_METHODS = {"random_search", "mo_bohb", "sh_emoa", "mo_bananas", "mosh_bananas", "ms_ehvi", "bulk_and_cut"}
 
 
 def test_there_are_configs_for_one_machine_a_cluster_and_a_demo() -> None:
@@ -27,6 +27,10 @@ def test_config_passes_the_suites_validation(path: Path) -> None:
         assert config.tasks == ("paper-flowers17-demo",) and config.budget.evaluations is not None
         return
     assert len(config.tasks) == 1 and config.tasks[0] in ("paper-flowers17", "paper-fashion-mnist")
+    # MO-BANANAS and MOSH-BANANAS side by side: one registered baseline, two labels, successive halving in one
+    assert config.registered == {"mosh_bananas": "mo_bananas"}
+    assert config.baseline_options["mosh_bananas"]["successive_halving"] is True
+    assert not config.baseline_options["mo_bananas"].get("successive_halving", False)
     # the paper's 24 hours of wall clock per method and run, and no evaluation cap of ours
     assert config.budget.seconds == 24 * 3600 and config.budget.evaluations is None
     assert config.workers == 1
