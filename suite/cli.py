@@ -133,8 +133,8 @@ def _run_parser(prog: str) -> argparse.ArgumentParser:
     parser = _Parser(prog=prog, description=RUN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_config_and_plugins(parser)
     parser.add_argument("--list", action="store_true", help="list registered baselines and tasks, then exit")
-    parser.add_argument("--baselines", help="comma-separated baseline names or labelled variants LABEL=NAME@OPTION=VALUE@... "
-                        "(docs/cli.md; default: all registered)")
+    parser.add_argument("--baselines", help="comma-separated baseline names or labelled variants "
+                        "LABEL=NAME@OPTION=VALUE@... (docs/cli.md; default: all registered)")
     parser.add_argument("--tasks", help="comma-separated task names")
     parser.add_argument("--seeds", type=int, help="number of seeds, 0..N-1 (default 3)")
     parser.add_argument("--budget", type=int, help="evaluations per run (default 100 unless --budget-seconds is "

@@ -73,7 +73,8 @@ def test_two_variants_run_side_by_side_and_a_label_with_other_options_is_refused
     from suite.results_format import ResultsError
 
     config = tmp_path / "suite.yaml"
-    head = f"tasks: [fcnet-naval]\nseeds: 1\nbudget: 12\nresults: {tmp_path / 'results'}\nexperiment: v\ndask_workers: 1\n"
+    head = (f"tasks: [fcnet-naval]\nseeds: 1\nbudget: 12\nresults: {tmp_path / 'results'}\nexperiment: v\n"
+            "dask_workers: 1\n")
     config.write_text(head + "baselines:\n  - small=nsga2@population_size=4\n"
                              "  - {label: large, baseline: nsga2, options: {population_size: 10}}\n")
     done = _suite(config)
