@@ -8,9 +8,12 @@ with the same baseline's at 1 worker. Prints a table and writes a figure.
                                            [--workers 1,4,16] [--baselines a,b,...] [--jobs 2]
                                            [--runs FILE.jsonl] [--figure docs/figures/async_degradation.png]
 
-``--runs`` keeps every finished run (one JSON line) and reuses the runs it already holds, so a costly
-baseline can be run with fewer seeds or a smaller budget in a second call; the table and the figure show
-every run in the file for the tasks and workers asked, each row with its own budget and seeds.
+``--runs`` keeps every finished run (one JSON line, benchmarks/runs_cache.py) and reuses the runs it already
+holds, so a costly baseline can be run with fewer seeds or a smaller budget in a second call; the table and
+the figure show every run in the file for the tasks and workers asked, each row with its own budget and
+seeds. A run is keyed by task, baseline, its options, workers, seed, budget and the suite's version: rows of
+another suite version or of the older layout (no options in the key) are left out, and the script says how
+many on stderr.
 
 With w workers the first w trials are all proposed before any result, and later ones with w - 1 trials
 pending; how a baseline fills those asks (constant liar, a batch acquisition, a random fraction, nothing)
@@ -39,6 +42,12 @@ from suite.lifecycle import make_baseline
 from suite.loops import simulate
 from suite.spec import Budget
 from tasks import make_task
+
+import runs_cache  # the sibling module: benchmarks/ runs as scripts
+
+#: what a cached run holds (benchmarks/runs_cache.py: keyed by task, baseline, options, workers, seed, budget
+#: and the suite's version, so a row of other options or of another version is never mixed in)
+FIELDS = ("hypervolume", "cpu_s", "refused")
 
 FIGURE = Path(__file__).resolve().parent.parent / "docs" / "figures" / "async_degradation.png"
 
@@ -82,19 +91,23 @@ def main() -> None:
         print(f"bad arguments: unknown baselines {unknown or 'none'}; --seeds, --budget, --jobs and --workers "
               "must be >= 1 and --workers must start with 1 (the reference)", file=sys.stderr)
         sys.exit(2)
-    known = [tuple(json.loads(line)) for line in args.runs.read_text().splitlines()] \
-        if args.runs is not None and args.runs.exists() else []
-    done = {r[:5] for r in known}
-    jobs = [(t, b, w, s, args.budget) for t in args.tasks for b in baselines for w in args.workers
-            for s in range(args.seeds) if (t, b, w, s, args.budget) not in done]
-    results = known
+    cached = runs_cache.load(args.runs, "async")
+    wanted = [(t, b, w, s, args.budget) for t in args.tasks for b in baselines for w in args.workers
+              for s in range(args.seeds)]
+    # every run of the file for the tasks asked is shown (a slow baseline may have its own budget), but only
+    # rows whose key matches this suite version and the default options of the baseline (the table has no
+    # column for options)
+    results = [(k["task"], k["baseline"], k["workers"], k["seed"], k["budget"], *(r[f] for f in FIELDS))
+               for k, r in ((json.loads(key), r) for key, r in cached.items()) if not k["options"]]
+    done = {r[:5] for r in results}
+    jobs = [job for job in wanted if job not in done]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for future in as_completed([pool.submit(one_run, job) for job in jobs]):  # kept as each one ends
             result = future.result()
             results.append(result)
-            if args.runs is not None:
-                with args.runs.open("a") as file:
-                    file.write(json.dumps(result) + "\n")
+            task, name, workers, seed, budget = result[:5]
+            runs_cache.append(args.runs, runs_cache.run_key("async", task, name, {}, seed, budget, workers),
+                              dict(zip(FIELDS, result[5:])))
     results = [r for r in results if r[0] in args.tasks and r[2] in args.workers]
     print(f"registered baselines: {', '.join(BASELINES.names())}")
     print("final hypervolume (expected objectives), median over the seeds, simulated clock; "
