@@ -1,18 +1,24 @@
-"""The multi-fidelity family (mo_asha, mo_bohb, sh_emoa, and mo_bananas where it is registered) against MOTPE
-and random search at the full fidelity, on the same budget of simulated time: does it win early?
+"""The multi-fidelity family (mo_asha, mo_bohb, sh_emoa, mo_bananas and MOSH-BANANAS) against MOTPE and random
+search at the full fidelity, on the same budget of simulated time: does it win early?
 
 Each run gets ``--budget-full`` times the mean full-fidelity cost of the task (the mean ``cost_s`` of 200
-random configurations at the task's maximum fidelity, printed) on the simulated clock, ``--workers``
-virtual workers. Hypervolume at 1/4, 1/2 and the whole budget, of the evaluations finished by then,
-counted two ways: every evaluation at its own fidelity (what a user would have seen), and only those at the
-maximum fidelity (an objective that grows with the fidelity, such as training time, makes low-fidelity points
-look better than any fully trained configuration can be); expected objectives (a surrogate's: its
-objectives) normalised by the task's bounds, the task's reference point. Per task: median and quartiles over ``--seeds`` seeds, and two-sided Mann-Whitney U
-p-values of each method against random search and against MOTPE. Also each method's own time per trial
+random configurations at the task's maximum fidelity, printed), or ``--budget-seconds``, on the simulated
+clock, ``--workers`` virtual workers. A method is a baseline name or a labelled variant as the suite's
+``--baselines`` takes it, ``LABEL=NAME@OPTION=VALUE@...`` (MOSH-BANANAS is
+``mosh_bananas=mo_bananas@successive_halving=true``). Hypervolume at 1/4, 1/2 and the whole budget, of the
+evaluations finished by then, counted two ways: every evaluation at its own fidelity (what a user would have
+seen), and only those at the maximum fidelity (an objective that grows with the fidelity, such as training
+time, makes low-fidelity points look better than any fully trained configuration can be); expected
+objectives (a surrogate's: its objectives) normalised by the task's bounds, the task's reference point. Per
+task: median and quartiles over ``--seeds`` seeds, and two-sided Mann-Whitney U p-values of each method
+against random search and against MOTPE. Also each method's own time per trial
 (ask + tell, wall milliseconds, median over seeds; the task's evaluation excluded).
 
     python benchmarks/multifidelity_family.py [--tasks cnn-digits-mf lcbench-3945] [--seeds 10]
-        [--budget-full 100] [--workers 1] [--methods ...]
+        [--budget-full 100 | --budget-seconds 14400] [--workers 1] [--methods ...] [--cache FILE]
+
+``--cache`` keeps every finished run in a JSON-lines file (key: task, label, baseline, options, seed, budget
+seconds, workers), so an interrupted study resumes and a method can be added later.
 
 LCBench tasks exist where BOB_LCBENCH_DIR names YAHPO Gym's LCBench data (docs/tasks.md).
 """
@@ -20,6 +26,8 @@ LCBench tasks exist where BOB_LCBENCH_DIR names YAHPO Gym's LCBench data (docs/t
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -30,7 +38,8 @@ from ConfigSpace import ConfigurationSpace
 from scipy.stats import mannwhitneyu
 
 from analysis.indicators import hypervolume
-from baselines import BASELINES
+from baselines import BASELINES, OptionError
+from suite.grid import ConfigError, Variant, parse_variant
 from suite.loops import simulate
 from suite.spec import Budget
 from tasks import TASKS, make_task
@@ -38,7 +47,8 @@ from tasks.base import Task, to_python
 
 FRACTIONS = (0.25, 0.5, 1.0)
 FULL_FIDELITY = ("motpe", "random_search")
-FAMILY = ("mo_asha", "mo_bohb", "sh_emoa", "mo_bananas")
+FAMILY = ("mo_asha", "mo_bohb", "sh_emoa", "mo_bananas", "mosh_bananas=mo_bananas@successive_halving=true")
+Outcome = tuple[list[float], list[float], float, int]
 
 
 def mean_full_cost(task: Task, samples: int = 200) -> float:
@@ -60,10 +70,10 @@ def timed(method: Callable[..., Any], spent: list[float]) -> Callable[..., Any]:
     return call
 
 
-def run(task: Task, method: str, seed: int, seconds: float, workers: int) -> tuple[list[float], list[float], float, int]:
+def run(task: Task, method: Variant, seed: int, seconds: float, workers: int) -> Outcome:
     """(hypervolume at each fraction of the budget counting every evaluation, the same counting only those at
     the maximum fidelity, the method's own ms per trial, evaluations) of one run."""
-    baseline = BASELINES.get(method)(task.space, task.objectives, task.fidelity, seed)
+    baseline = BASELINES.get(method.baseline)(task.space, task.objectives, task.fidelity, seed, **method.options)
     spent = [0.0]
     baseline.ask = timed(baseline.ask, spent)  # type: ignore[method-assign]  # instance attributes: timing only
     baseline.tell = timed(baseline.tell, spent)  # type: ignore[method-assign]
@@ -81,7 +91,40 @@ def run(task: Task, method: str, seed: int, seconds: float, workers: int) -> tup
     return every, full, 1000 * spent[0] / max(len(rows), 1), len(rows)
 
 
-def report(results: dict[str, list[tuple[list[float], list[float], float, int]]], index: int, label: str) -> None:
+class Cache:
+    """Finished runs in a JSON-lines file, one ``{"key": ..., "result": ...}`` a line; no file: nothing kept."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.found: dict[str, Outcome] = {}
+        if path is not None:
+            try:
+                with open(path, encoding="utf-8") as file:
+                    for line in file:
+                        row = json.loads(line)
+                        outcome: Outcome = tuple(row["result"])  # type: ignore[assignment]
+                        self.found[json.dumps(row["key"], sort_keys=True)] = outcome
+            except FileNotFoundError:
+                pass
+
+    @staticmethod
+    def key(task: str, method: Variant, seed: int, seconds: float, workers: int) -> dict[str, Any]:
+        return {"task": task, "label": method.label, "baseline": method.baseline, "options": method.options,
+                "seed": seed, "seconds": round(seconds, 6), "workers": workers}
+
+    def run(self, task: Task, method: Variant, seed: int, seconds: float, workers: int) -> Outcome:
+        """``run``'s outcome, from the file when it holds it, else run and appended."""
+        key = self.key(task.name, method, seed, seconds, workers)
+        text = json.dumps(key, sort_keys=True)
+        if text not in self.found:
+            self.found[text] = run(task, method, seed, seconds, workers)
+            if self.path is not None:
+                with open(self.path, "a", encoding="utf-8") as file:
+                    file.write(json.dumps({"key": key, "result": self.found[text]}) + "\n")
+        return self.found[text]
+
+
+def report(results: dict[str, list[Outcome]], index: int, label: str) -> None:
     """The table of medians and the Mann-Whitney tests of one way of counting (``index`` into a run's tuple)."""
     header = "".join(f"  HV@{f:g} median [q25, q75]" for f in FRACTIONS)
     print(f"counting {label}\n{'method':14s}{header}  evals  ms/trial")
@@ -113,33 +156,47 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget-full", type=float, default=100.0,
                         help="the budget in mean full-fidelity evaluations (default 100)")
+    parser.add_argument("--budget-seconds", type=float, default=None,
+                        help="the budget in simulated seconds, the same on every task (replaces --budget-full)")
+    parser.add_argument("--cache", default=None, help="JSON-lines file of finished runs, read and appended")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--methods", nargs="+", default=None,
-                        help="default: the family's registered members, motpe and random_search")
+                        help="names or LABEL=NAME@OPTION=VALUE@... (default: the family, motpe and random_search)")
     args = parser.parse_args()
-    methods = args.methods or [m for m in FAMILY if m in BASELINES.names()] + list(FULL_FIDELITY)
-    for name in args.tasks + methods:
-        known = TASKS.names() if name in args.tasks else BASELINES.names()
-        if name not in known:
-            print(f"multifidelity_family: unknown {'task' if name in args.tasks else 'baseline'} {name!r}", file=sys.stderr)
+    try:
+        methods = [parse_variant(m) for m in args.methods or FAMILY + FULL_FIDELITY]
+        for method in methods:
+            if method.baseline not in BASELINES.names():
+                raise ConfigError(f"unknown baseline {method.baseline!r}")
+            BASELINES.get(method.baseline).check_options(method.options)
+        if len({m.label for m in methods}) < len(methods):
+            raise ConfigError("a method's label is given twice")
+    except (ConfigError, OptionError) as error:
+        print(f"multifidelity_family: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    for name in args.tasks:
+        if name not in TASKS.names():
+            print(f"multifidelity_family: unknown task {name!r}", file=sys.stderr)
             raise SystemExit(2)
-    if args.seeds < 1 or args.budget_full <= 0 or args.workers < 1:
-        print("multifidelity_family: --seeds and --workers must be >= 1 and --budget-full > 0", file=sys.stderr)
+    if args.seeds < 1 or args.budget_full <= 0 or args.workers < 1 or (args.budget_seconds or 1) <= 0:
+        print("multifidelity_family: --seeds and --workers must be >= 1 and the budget > 0", file=sys.stderr)
         raise SystemExit(2)
+    cache = Cache(args.cache)
     for task_name in args.tasks:
         task = make_task(task_name)
         if task.fidelity is None:
             print(f"multifidelity_family: task {task_name} has no fidelity", file=sys.stderr)
             raise SystemExit(2)
         full = mean_full_cost(task)
-        seconds = args.budget_full * full
-        print(f"\n{task_name}: budget {seconds:.0f} s simulated = {args.budget_full:g} x mean full-fidelity cost "
+        seconds = args.budget_seconds or args.budget_full * full
+        print(f"\n{task_name}: budget {seconds:.0f} s simulated = {seconds / full:.1f} x mean full-fidelity cost "
               f"{full:.2f} s; {args.seeds} seeds, {args.workers} worker(s)")
-        results: dict[str, list[tuple[list[float], list[float], float, int]]] = {}
+        results: dict[str, list[Outcome]] = {}
         for method in methods:
             started = time.perf_counter()
-            results[method] = [run(task, method, seed, seconds, args.workers) for seed in range(args.seeds)]
-            print(f"  ran {method} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+            results[method.label] = [cache.run(task, method, seed, seconds, args.workers) for seed in range(args.seeds)]
+            print(f"  ran {method.label} ({time.perf_counter() - started:.0f} s, load average "
+                  f"{os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
         report(results, 0, "every evaluation, each at its own fidelity")
         report(results, 1, "only evaluations at the maximum fidelity")
 
