@@ -139,5 +139,49 @@ class LevelGrid:
         return indices, lambda i: to_python(configurations[i])
 
 
+class LevelHistory:
+    """What a baseline on a ``LevelGrid`` has tried and learnt: the level indices tried (evaluated, failed
+    or pending: never proposed again), the successful results as level indices and objective values, and
+    whether results arrived since the owner last fitted its model (``stale``, which the owner clears).
+
+    ``hw_pr_nas`` and ``device_hypernet`` keep this same history; one class keeps their ``observe`` alike.
+
+    Args:
+        space: the configuration space.
+        bins: levels of a numeric parameter (``LevelGrid``).
+    """
+
+    def __init__(self, space: ConfigurationSpace, bins: int = 8) -> None:
+        self.grid = LevelGrid(space, bins)
+        self.tried: set[tuple[int, ...]] = set()
+        self.stale = False
+        self._x: list[np.ndarray] = []
+        self._y: list[np.ndarray] = []
+
+    @property
+    def n_results(self) -> int:
+        return len(self._y)
+
+    @property
+    def x(self) -> np.ndarray:
+        """Level indices of the successful results, (results, parameters)."""
+        return np.array(self._x)
+
+    @property
+    def y(self) -> np.ndarray:
+        """Their objective values in the baseline's order, (results, objectives)."""
+        return np.array(self._y)
+
+    def observe(self, config: Config, values: np.ndarray | None) -> None:
+        """A told result: its configuration counts as tried; with ``values`` (None: a failed evaluation) it
+        is data and makes the model stale."""
+        indices = self.grid.indices(config)
+        self.tried.add(tuple(indices))
+        if values is not None:
+            self._x.append(indices)
+            self._y.append(values)
+            self.stale = True
+
+
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value

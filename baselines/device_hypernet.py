@@ -20,10 +20,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from baselines._levels import LevelGrid
+from baselines._levels import LevelGrid, LevelHistory
+from baselines._torch import torch_threads
 from baselines.base import Baseline, Option, Proposal, register
-from baselines.hw_pr_nas import one_torch_thread
-from tasks.base import Config, Objective, Result, Trial
+from tasks.base import Objective, Result, Trial
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class Hypernet:
         other = torch.as_tensor(row_device[:, None] != owner[None, :])
         contexts = None if not self.context_size else \
             np.stack([np.asarray(devices[i].context, dtype=np.float32) for i in row_device])
-        with one_torch_thread():
+        with torch_threads(1):
             self._steps(one_hot, normalised, other, contexts, len(row_device), epochs, temperature)
 
     def _steps(self, one_hot: Any, normalised: Any, other: Any, contexts: np.ndarray | None, rows: int,
@@ -133,7 +133,7 @@ class Hypernet:
         """Level indices of one architecture: the most likely level per parameter, or a draw."""
         import torch
 
-        with torch.no_grad(), one_torch_thread():
+        with torch.no_grad(), torch_threads(1):
             log_p = self.log_probabilities(preference[None, :], context)[0].numpy().astype(float)
         out = np.empty(len(self._blocks), dtype=np.int64)
         for j, block in enumerate(self._blocks):
@@ -230,12 +230,8 @@ class DeviceHypernet(Baseline):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._grid = LevelGrid(self.space)
-        self._tried: set[tuple[int, ...]] = set()
-        self._x: list[np.ndarray] = []
-        self._y: list[np.ndarray] = []
+        self._history = LevelHistory(self.space)
         self._model: Hypernet | None = None
-        self._stale = False
         self._zero_shot: list[np.ndarray] | None = None  # mode 2: the front still to propose, first last
         self._provenance: dict[str, Any] = {}
 
@@ -247,7 +243,7 @@ class DeviceHypernet(Baseline):
         distribution), learning nothing from results. After ``k`` asks it samples random preferences.
         Its options record ``k`` and what the model learnt from (``training_data_sha256``, ``training_steps``)."""
         baseline = cls(space, objectives, None, seed, context=context)
-        grid = baseline._grid
+        grid = baseline._history.grid
         if grid.names != model.grid.names or not np.array_equal(grid.sizes, model.grid.sizes):
             raise ValueError("the hypernetwork was trained on another space: its parameters or levels differ")
         baseline._model = model
@@ -270,48 +266,45 @@ class DeviceHypernet(Baseline):
         return {**self._options, **self._provenance}
 
     def propose(self, trial_id: int) -> Proposal:
+        history = self._history
         while self._zero_shot:
             indices = self._zero_shot.pop()
-            self._tried.add(tuple(indices))
+            history.tried.add(tuple(indices))
             try:
-                return Proposal(self._grid.config(indices, self._rng))
+                return Proposal(history.grid.config(indices, self._rng))
             except ValueError:  # a forbidden clause: the next member of the proposed front
                 continue
-        if self._model is None and len(self._y) < self._options["n_startup_trials"]:
+        if self._model is None and history.n_results < self._options["n_startup_trials"]:
             return self._random()
         self._fit()
         assert self._model is not None
         preference = self._rng.dirichlet(np.ones(len(self.objectives)))
         for _ in range(50):
             indices = self._model.sample(preference, self.context, self._rng)
-            if tuple(indices) not in self._tried:
+            if tuple(indices) not in history.tried:
                 try:
-                    config = self._grid.config(indices, self._rng)
+                    config = history.grid.config(indices, self._rng)
                 except ValueError:  # a forbidden clause: draw again
                     continue
-                self._tried.add(tuple(indices))
+                history.tried.add(tuple(indices))
                 return Proposal(config)
         return self._random()
 
     def _random(self) -> Proposal:
-        indices, config_of = self._grid.sample(1, self._rng, self._random_space)
-        self._tried.add(tuple(indices[0]))
+        indices, config_of = self._history.grid.sample(1, self._rng, self._random_space)
+        self._history.tried.add(tuple(indices[0]))
         return Proposal(config_of(0))
 
     def _fit(self) -> None:
-        if self._zero_shot is not None or not self._stale:
+        history = self._history
+        if self._zero_shot is not None or not history.stale:
             return  # mode 2 never learns on the device it is measured on
         if self._model is None:
             size = 0 if self.context is None else len(self.context)
-            self._model = Hypernet(self._grid, len(self.objectives), size, self._options["hidden"], self._rng)
-        data = DeviceData(np.array(self._x), normalised_objectives(np.array(self._y), self.objectives), self.context)
+            self._model = Hypernet(history.grid, len(self.objectives), size, self._options["hidden"], self._rng)
+        data = DeviceData(history.x, normalised_objectives(history.y, self.objectives), self.context)
         self._model.fit([data], self._options["epochs"])
-        self._stale = False
+        history.stale = False
 
     def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
-        indices = self._grid.indices(trial.config)
-        self._tried.add(tuple(indices))
-        if values is not None:
-            self._x.append(indices)
-            self._y.append(values)
-            self._stale = True
+        self._history.observe(trial.config, values)

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from baselines._levels import LevelGrid
+from baselines._levels import LevelGrid, LevelHistory
+from baselines._torch import torch_threads
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Result, Trial
-
-
-@contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread, restoring the setting after.
-
-    These models are tiny: measured on the loaded 2-core machine, a backward pass of a 40x64 layer took
-    0.6 ms on one thread and 126 ms on two (the threads wait on each other), so every fit and prediction
-    here runs on one thread; what the caller set is restored for its own torch work."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def pareto_ranks(values: np.ndarray) -> np.ndarray:
@@ -91,7 +74,7 @@ class ParetoRankModel:
     def predict(self, x: np.ndarray) -> np.ndarray:
         import torch
 
-        with torch.no_grad(), one_torch_thread():
+        with torch.no_grad(), torch_threads(1):
             return self.scores(x).numpy().astype(float)
 
     def fit(self, lists: Sequence[tuple[np.ndarray, np.ndarray]], epochs: int) -> None:
@@ -101,7 +84,7 @@ class ParetoRankModel:
         tensors = [(torch.as_tensor(x), torch.as_tensor(r)) for x, r in lists if len(r) > 1]
         if not tensors:
             return
-        with one_torch_thread():
+        with torch_threads(1):
             self._fit(tensors, epochs)
 
     def _fit(self, tensors: list[tuple[Any, Any]], epochs: int) -> None:
@@ -162,41 +145,34 @@ class HWPRNAS(Baseline):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._grid = LevelGrid(self.space)
-        self._tried: set[tuple[int, ...]] = set()  # level indices evaluated, failed or pending
-        self._x: list[np.ndarray] = []
-        self._y: list[np.ndarray] = []
+        self._history = LevelHistory(self.space)
         self._model: ParetoRankModel | None = None
-        self._stale = False  # results arrived since the last fit
 
     def propose(self, trial_id: int) -> Proposal:
-        indices, config_of = self._grid.sample(self._options["n_candidates"], self._rng, self._random_space)
-        fresh = [i for i, row in enumerate(map(tuple, indices)) if row not in self._tried]
+        history = self._history
+        indices, config_of = history.grid.sample(self._options["n_candidates"], self._rng, self._random_space)
+        fresh = [i for i, row in enumerate(map(tuple, indices)) if row not in history.tried]
         if not fresh:  # every candidate tried: a small space, or one nearly exhausted
             fresh = list(range(len(indices)))
-        if len(self._y) >= self._options["n_startup_trials"]:
+        if history.n_results >= self._options["n_startup_trials"]:
             self._fit()
             assert self._model is not None
-            scores = self._model.predict(encode(self._grid, indices[fresh], self.context))
+            scores = self._model.predict(encode(history.grid, indices[fresh], self.context))
             chosen = fresh[int(np.argmax(scores))]
         else:
             chosen = fresh[0]  # the candidates are uniform draws: the first fresh one is a random trial
-        self._tried.add(tuple(indices[chosen]))
+        history.tried.add(tuple(indices[chosen]))
         return Proposal(config_of(chosen))
 
     def _fit(self) -> None:
-        if not self._stale:
+        history = self._history
+        if not history.stale:
             return
-        x = encode(self._grid, np.array(self._x), self.context)
+        x = encode(history.grid, history.x, self.context)
         if self._model is None:
             self._model = ParetoRankModel(x.shape[1], self._options["hidden"], self._rng)
-        self._model.fit([(x, pareto_ranks(np.array(self._y)))], self._options["epochs"])
-        self._stale = False
+        self._model.fit([(x, pareto_ranks(history.y))], self._options["epochs"])
+        history.stale = False
 
     def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
-        indices = self._grid.indices(trial.config)
-        self._tried.add(tuple(indices))
-        if values is not None:
-            self._x.append(indices)
-            self._y.append(values)
-            self._stale = True
+        self._history.observe(trial.config, values)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from baselines._encoding import Encoding
 from baselines.base import BASELINES, Baseline, Option, Proposal, register
 from baselines.random_search import product_levels
 from tasks.base import Config, Result, Trial, to_python
 
 if TYPE_CHECKING:
-    from ConfigSpace import ConfigurationSpace
     from sklearn.svm import SVC
 
 #: the reason an inner baseline is told for a proposal outside the selected region
@@ -48,46 +48,6 @@ class _BaselineName(Option):
         return f"the name of a registered baseline other than lamoo ({', '.join(n for n in BASELINES.names() if n != 'lamoo')})"
 
 
-class SpaceEncoder:
-    """Configurations as numeric vectors for the classifiers, from the space alone (no parameter names).
-
-    Categorical: one-hot (an index would order the choices); ordinal: position scaled to [0, 1]; integer and
-    float: ConfigSpace's own normalisation to [0, 1] (log scales included); an inactive parameter: all zeros
-    for a categorical, -0.5 for the others (apart from every active value); constants are left out.
-    """
-
-    def __init__(self, space: ConfigurationSpace) -> None:
-        from ConfigSpace import CategoricalHyperparameter, Constant, OrdinalHyperparameter
-
-        self._columns: list[tuple[str, int, Callable[[Any], np.ndarray | float]]] = []
-        for hp in space.values():
-            if isinstance(hp, Constant):
-                continue
-            if isinstance(hp, CategoricalHyperparameter):
-                position = {choice: i for i, choice in enumerate(hp.choices)}
-                eye = np.eye(len(hp.choices))
-                self._columns.append((hp.name, len(hp.choices), lambda v, p=position, e=eye: e[p[v]]))
-            elif isinstance(hp, OrdinalHyperparameter):
-                scale = max(len(hp.sequence) - 1, 1)
-                position = {value: i / scale for i, value in enumerate(hp.sequence)}
-                self._columns.append((hp.name, 1, lambda v, p=position: p[v]))
-            else:
-                self._columns.append((hp.name, 1, lambda v, h=hp: float(h.to_vector(v))))
-        self.width = sum(width for _, width, _ in self._columns)
-
-    def encode(self, configs: list[Config]) -> np.ndarray:
-        out = np.empty((len(configs), self.width))
-        for row, config in enumerate(configs):
-            column = 0
-            for name, width, encode in self._columns:
-                if name in config:
-                    out[row, column:column + width] = encode(config[name])
-                else:
-                    out[row, column:column + width] = 0.0 if width > 1 else -0.5
-                column += width
-        return out
-
-
 @dataclass
 class _Node:
     """A region of the tree: the samples (indices) it holds and, once split, its boundary and children."""
@@ -111,7 +71,7 @@ class LaMOO(Baseline):
     groups with k-means (scikit-learn; the group of smaller numbers is "good") and learns the boundary with
     an SVM (scikit-learn ``SVC``, RBF kernel, classes weighted by their size: the good cluster is often a
     large majority, and unweighted the SVM put nearly the whole space on its side, so no region formed) on the
-    encoded configurations (``SpaceEncoder``); the samples
+    encoded configurations (``baselines._encoding.Encoding``); the samples
     go to the child the SVM puts them in, and the node is a leaf when k-means or the SVM cannot split it.
     From the root down, the child with the larger upper confidence bound is chosen: the hypervolume of its
     samples (objectives normalised by their bounds, reference point 1.1 in each) plus
@@ -163,7 +123,8 @@ class LaMOO(Baseline):
             extra["context"] = self.context
         self.inner = BASELINES.get(self._options["inner"])(self.space, self.objectives, self.fidelity, self.seed,
                                                            **extra)
-        self._encoder = SpaceEncoder(self.space)
+        # inactive parameters at -0.5, apart from every active value, so the SVMs can tell them apart
+        self._encoder = Encoding(self.space, inactive=-0.5)
         self._levels = product_levels(self.space)  # a table's levels: the fallback draws them with numpy
         self._lower = np.array([o.lower for o in self.objectives], dtype=float)
         self._span = np.array([o.upper - o.lower for o in self.objectives], dtype=float)
@@ -216,7 +177,7 @@ class LaMOO(Baseline):
         """Whether each configuration lies on the chosen side of every boundary on ``path``."""
         inside = np.ones(len(configs), dtype=bool)
         if path:
-            x = self._encoder.encode(configs)
+            x = self._encoder.encode_all(configs)
             for svm, side in path:
                 inside &= svm.predict(x) == side
         return inside
@@ -285,5 +246,5 @@ class LaMOO(Baseline):
         self.inner.tell(inner_trial, result)
         at_maximum = trial.fidelity is None or self.fidelity is None or trial.fidelity >= self.fidelity.max
         if values is not None and at_maximum:
-            self._x.append(self._encoder.encode([trial.config])[0])
+            self._x.append(self._encoder.encode(trial.config))
             self._y.append((values - self._lower) / self._span)

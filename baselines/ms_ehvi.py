@@ -9,7 +9,8 @@ import numpy as np
 
 from baselines._evolution import normalised
 from baselines.base import register
-from baselines.qnehvi import BATCH, QNEHVI, REFERENCE, _torch_threads
+from baselines._torch import torch_threads
+from baselines.qnehvi import BATCH, QNEHVI, REFERENCE
 from tasks.base import Config, Result, Trial, to_python
 
 
@@ -148,7 +149,7 @@ class MSEHVI(QNEHVI):
         configs, vectors = self._candidates()
         if not configs:  # every candidate drawn was observed already (a small, exhausted table)
             return to_python(self._random_space.sample_configuration())
-        with torch.random.fork_rng(), _torch_threads(self._options["torch_threads"]):
+        with torch.random.fork_rng(), torch_threads(self._options["torch_threads"]):
             torch.manual_seed(int(self._rng.integers(2**31)))
             acquisition, _ = self.acquisition()
             choices = torch.tensor(np.hstack([vectors, self.known_values(configs)]), dtype=torch.double)

@@ -2,88 +2,21 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any
 
 import moocore
 import numpy as np
-from ConfigSpace import CategoricalHyperparameter, Constant, OrdinalHyperparameter
 
+from baselines._encoding import Encoding
 from baselines._evolution import mutate, normalised
+from baselines._torch import torch_threads
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Result, Trial, to_python
 
-if TYPE_CHECKING:
-    from ConfigSpace import ConfigurationSpace
-
-#: the value of an inactive numeric or ordinal parameter in the encoding: the middle of its [0, 1]; whether
-#: it is active is visible to the model through its parents' columns
-INACTIVE = 0.5
 #: the hypervolume's reference point, per objective, in units of the objectives' bounds (0 lower, 1 upper)
 REFERENCE = 1.1
 #: candidates whose acquisition is evaluated at once (BoTorch's ``optimize_acqf_discrete`` uses 2048)
 BATCH = 1024
-
-
-class Encoding:
-    """A configuration of a ConfigSpace space as a vector in [0, 1]^d for a Gaussian process.
-
-    - float and integer parameters: ConfigSpace's normalised value, ``(v - lower) / (upper - lower)``, in
-      log space where the parameter is log-scaled (integers are not relaxed: the model sees their values);
-    - ordinal parameters: their position, ``index / (levels - 1)`` (0 for a single level);
-    - categorical parameters: one-hot, one column per choice;
-    - constants: no column;
-    - inactive parameters (a condition switches them off): numeric and ordinal ones ``INACTIVE`` (0.5),
-      categorical ones all zeros. Configurations of a conditional space hold only active parameters and
-      activity follows from the parents, so distinct configurations get distinct vectors.
-    """
-
-    def __init__(self, space: ConfigurationSpace) -> None:
-        self._space = space
-        self._columns: dict[str, int] = {}  # first column of each parameter
-        self.names: list[str] = []  # a column's parameter (and choice, for one-hot columns), for reading
-        for hp in space.values():
-            if isinstance(hp, Constant):
-                continue
-            self._columns[hp.name] = len(self.names)
-            if isinstance(hp, CategoricalHyperparameter):
-                self.names.extend(f"{hp.name}={choice}" for choice in hp.choices)
-            else:
-                self.names.append(hp.name)
-
-    @property
-    def width(self) -> int:
-        return len(self.names)
-
-    def encode(self, config: Config) -> np.ndarray:
-        vector = np.full(self.width, INACTIVE)
-        for name, column in self._columns.items():
-            hp = self._space[name]
-            if isinstance(hp, CategoricalHyperparameter):
-                vector[column:column + len(hp.choices)] = 0.0
-                if name in config:
-                    vector[column + hp.choices.index(config[name])] = 1.0
-            elif name not in config:
-                continue
-            elif isinstance(hp, OrdinalHyperparameter):
-                vector[column] = hp.sequence.index(config[name]) / max(len(hp.sequence) - 1, 1)
-            else:
-                vector[column] = float(hp.to_vector(config[name]))
-        return vector
-
-
-@contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    """Run with ``n`` intra-op threads (None: as they are), restoring the previous number afterwards."""
-    import torch
-
-    previous = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @register("qnehvi")
@@ -215,7 +148,7 @@ class QNEHVI(Baseline):
         if not configs:  # every candidate drawn was observed already (a small, exhausted table)
             return to_python(self._random_space.sample_configuration())
         seed = int(self._rng.integers(2**31))
-        with torch.random.fork_rng(), _torch_threads(self._options["torch_threads"]):
+        with torch.random.fork_rng(), torch_threads(self._options["torch_threads"]):
             torch.manual_seed(seed)
             inputs = torch.tensor(np.array(self._inputs), dtype=torch.double)
             outputs = -torch.tensor(np.array(self._outputs), dtype=torch.double)

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from baselines.hw_pr_nas import one_torch_thread
+from baselines._torch import torch_threads
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
@@ -29,7 +29,7 @@ def _own_torch_state(function: _Function) -> _Function:
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with one_torch_thread(), torch.random.fork_rng():
+        with torch_threads(1), torch.random.fork_rng():
             return function(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

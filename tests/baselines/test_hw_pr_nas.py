@@ -10,8 +10,9 @@ import torch
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 from scipy.stats import kendalltau
 
-from baselines._levels import LevelGrid
-from baselines.hw_pr_nas import HWPRNAS, ParetoRankModel, encode, one_torch_thread, pareto_ranks, plackett_luce_loss
+from baselines._levels import LevelGrid, LevelHistory
+from baselines._torch import torch_threads
+from baselines.hw_pr_nas import HWPRNAS, ParetoRankModel, encode, pareto_ranks, plackett_luce_loss
 from suite.loops import simulate
 from suite.spec import Budget
 from tasks import make_task
@@ -57,12 +58,17 @@ def test_surrogate_learns_pareto_ranks_of_a_real_table() -> None:
     assert after > 0.3 and after > before + 0.2, (before, after)
 
 
-def test_one_torch_thread_restores_the_callers_setting() -> None:
+def test_torch_threads_restores_the_callers_setting() -> None:
     previous = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        with one_torch_thread():
+        with torch_threads(1):
             assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with torch_threads(None):  # None leaves the setting alone
+            assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), torch_threads(1):
+            raise RuntimeError("restored on an error too")
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(previous)
@@ -75,5 +81,20 @@ def test_context_is_part_of_the_encoding_and_every_trial_is_new() -> None:
     rows: list[dict] = []
     simulate(baseline, task, 0, Budget(evaluations=25), 3, rows.append)
     assert len({row["config"] for row in rows}) == 25  # never the same configuration twice
-    encoded = encode(baseline._grid, baseline._grid.indices(task.space.sample_configuration()), context)
+    grid = baseline._history.grid
+    encoded = encode(grid, grid.indices(task.space.sample_configuration()), context)
     np.testing.assert_array_equal(encoded[0, -3:], context)
+
+
+def test_level_history_counts_a_failure_as_tried_but_not_as_data() -> None:
+    # the history hw_pr_nas and device_hypernet share: a failed configuration is never proposed again, yet
+    # the model only learns from results with values, and only a result makes the model stale
+    task = make_task("fcnet-naval")
+    history = LevelHistory(task.space)
+    good, failed = (dict(c) for c in task.space.sample_configuration(2))
+    history.observe(failed, None)
+    assert history.tried == {tuple(history.grid.indices(failed))} and history.n_results == 0 and not history.stale
+    history.observe(good, np.array([0.25, 3.0]))
+    assert history.stale and history.n_results == 1 and len(history.tried) == 2
+    np.testing.assert_array_equal(history.x, [history.grid.indices(good)])
+    np.testing.assert_array_equal(history.y, [[0.25, 3.0]])

@@ -11,7 +11,8 @@ import optuna
 import pytest
 
 from baselines import OptionError
-from baselines.lamoo import LaMOO, SpaceEncoder, dominance_numbers
+from baselines._encoding import Encoding
+from baselines.lamoo import LaMOO, dominance_numbers
 from suite.loops import evaluation_seed, simulate
 from suite.spec import Budget
 from tasks import make_task
@@ -40,9 +41,9 @@ def test_dominance_numbers_by_hand() -> None:
 
 
 def test_encoding_is_generic_one_hot_scaled_and_marks_inactive_parameters() -> None:
-    encoder = SpaceEncoder(conditional_space())
+    encoder = Encoding(conditional_space(), inactive=-0.5)  # as LaMOO builds it
     # in the space's order: k (ordinal of 4), kind (3 choices), n (log int), x (log float), m, y, w; no constant
-    row = encoder.encode([{"x": 0.01, "n": 8, "k": 4, "kind": "b", "m": 3, "const": "fixed"}])[0]
+    row = encoder.encode_all([{"x": 0.01, "n": 8, "k": 4, "kind": "b", "m": 3, "const": "fixed"}])[0]
     # k = 4 is the third of four levels; log2(8) is half of log2(64); log10(0.01) a third of [1e-3, 1]; y and
     # w are inactive
     assert row == pytest.approx([2 / 3, 0, 1, 0, 0.5, 1 / 3, 0.3, -0.5, -0.5])
@@ -53,19 +54,19 @@ def test_proposals_lie_inside_the_selected_region() -> None:
     baseline = lamoo(task, seed=3, rebuild_every=3)
     run(baseline, task, seed=3, evaluations=40, n_workers=1)
     probe = [dict(c) for c in task.space.sample_configuration(200)]
-    encoder = SpaceEncoder(task.space)
+    encoder = Encoding(task.space, inactive=-0.5)
     shares, made = [], []
     for _ in range(10):
         path = baseline.selected_path()
         assert path, "40 samples of a table should split the root"
         inside = np.ones(len(probe), dtype=bool)
         for svm, side in path:  # the region by the SVMs' decision values, independently of in_region
-            inside &= (svm.decision_function(encoder.encode(probe)) > 0) == (side == 1)
+            inside &= (svm.decision_function(encoder.encode_all(probe)) > 0) == (side == 1)
         shares.append(inside.mean())
         trial = baseline.ask()
         made.append(baseline.made_by[trial.id])
         if made[-1] != "unconstrained":
-            decision = [svm.decision_function(encoder.encode([trial.config]))[0] for svm, _ in path]
+            decision = [svm.decision_function(encoder.encode_all([trial.config]))[0] for svm, _ in path]
             assert all((d > 0) == (side == 1) for d, (_, side) in zip(decision, path)), (decision, path)
         baseline.tell(trial, task.evaluate(trial.config, trial.fidelity, evaluation_seed(3, trial.id)))
     assert 0 < np.mean(shares) < 0.9, "the region should be a real part of the space"

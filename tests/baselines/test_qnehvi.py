@@ -12,7 +12,8 @@ import torch
 from ConfigSpace import Categorical, ConfigurationSpace, EqualsCondition, InCondition, Integer, OrdinalHyperparameter
 from ConfigSpace.util import deactivate_inactive_hyperparameters
 
-from baselines.qnehvi import INACTIVE, QNEHVI, Encoding
+from baselines._encoding import INACTIVE, Encoding
+from baselines.qnehvi import QNEHVI
 from tasks import make_task
 from tasks.base import to_python
 from toy_tasks import conditional_space
