@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -11,10 +12,12 @@ import pytest
 from ConfigSpace import ConfigurationSpace, OrdinalHyperparameter
 
 from baselines.base import Baseline, Proposal
+from baselines.random_search import RandomSearch
 from suite.lifecycle import execute
 from suite.loops import evaluation_seed, evaluation_seeds, simulate
 from suite.results_format import read_run
 from suite.spec import Budget, RunSpec
+from tasks import make_task
 from tasks.base import Config, Objective, Result, Task, Trial
 
 
@@ -177,3 +180,24 @@ def test_a_table_whose_data_is_not_its_records_stops_the_run_instead_of_failing_
         execute(RunSpec("random_search", "fcnet-naval", 0, Budget(evaluations=5)), tmp_path)
     metadata, rows = read_run(tmp_path / "default" / "fcnet-naval" / "random_search" / "0")
     assert metadata["status"] != "complete" and "TaskDataError" in metadata["error"] and len(rows) == 0
+
+
+REFERENCE_ROWS = Path(__file__).parent / "data" / "loop_rows.jsonl"
+
+
+def test_rows_equal_those_of_the_loop_before_its_speed_work() -> None:
+    # written by version 0.3.0's loop (before issue 12's per-trial work): random search with the levels and
+    # the ConfigSpace sampler on two tables with several workers, and CostTable's failed and NaN rows
+    expected: dict[str, list[str]] = {}
+    for line in REFERENCE_ROWS.read_text().splitlines():
+        record = json.loads(line)
+        expected.setdefault(record["run"], []).append(json.dumps(record["row"], sort_keys=True))
+    runs = {"fcnet-naval/levels/4": (make_task("fcnet-naval"), "levels", 4, 80, 7),
+            "nb201-cifar10/configspace/3": (make_task("nb201-cifar10"), "configspace", 3, 30, 7),
+            "cost-table/2": (CostTable(), "levels", 2, 40, 1)}
+    assert set(runs) == set(expected)
+    for key, (task, sampler, workers, n, seed) in runs.items():
+        rows: list[dict] = []
+        simulate(RandomSearch(task.space, task.objectives, None, seed=seed, sampler=sampler), task, seed,
+                 Budget(evaluations=n), workers, rows.append)
+        assert [json.dumps(row, sort_keys=True) for row in rows] == expected[key], key
