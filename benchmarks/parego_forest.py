@@ -51,7 +51,7 @@ def compare(description: str, variants: tuple[str, str], run_one: Run) -> dict[s
     parser.add_argument("--task", default="fcnet-naval")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int, default=100)
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # a caller's own flags (parego_speed.py --reference) pass through
     task = make_task(args.task)
     results: dict[str, list[tuple]] = {variant: [] for variant in variants}
     for seed in range(args.seeds):

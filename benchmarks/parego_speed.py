@@ -1,25 +1,33 @@
 """ParEGO as it runs against ParEGO with SMAC's and ConfigSpace's own code paths: time per trial and quality.
 
-ParEGO predicts with a plain loop over its trees (``_TreeLoopEnsemble`` in baselines/parego.py) and draws
-SMAC's random configurations in one batch (``_BatchSampledSpace``); the reference run patches SMAC's own
-``all_trees_pred`` (joblib ``Parallel`` with ``n_jobs=1`` and sklearn's input validation) and ConfigSpace's
-own ``sample_configuration`` (five configurations per round) back in. Both run through the same ParEGO
+ParEGO predicts with a plain loop over its trees (``_TreeLoopEnsemble`` in baselines/parego.py), draws
+SMAC's random configurations in one batch (``_BatchSampledSpace``) and answers ``Configuration``'s ``==``,
+``hash`` and ``[]`` from vectors and memos while SMAC runs (``_fast_configurations``). The reference run
+``--reference smac-paths`` (default) patches SMAC's own ``all_trees_pred`` (joblib ``Parallel`` with
+``n_jobs=1`` and sklearn's input validation), ConfigSpace's own ``sample_configuration`` (five configurations
+per round) and ConfigSpace's own ``Configuration`` methods back in; ``--reference configspace-methods``
+only the last (the same answers, so the same trials in every seed). Both run through the same ParEGO
 wrapper and the simulated-clock loop, interleaved seed by seed (alternating which goes first). Prints wall
 seconds per trial (medians), the ratio, the final hypervolume (expected objectives, normalised), a two-sided
 Mann-Whitney U test over the seeds, and in how many seeds both proposed the same configurations (the batch
-draws consume the random stream in another order, so from the first acquisition on they differ).
+draws consume the random stream in another order, so against smac-paths they differ from the first
+acquisition on).
 
     python benchmarks/parego_speed.py [--task fcnet-naval] [--seeds 10] [--budget 100]
+                                      [--reference smac-paths|configspace-methods]
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import time
 from unittest.mock import patch
 
 from ConfigSpace import ConfigurationSpace
 from smac.model.random_forest.random_forest import EPMRandomForest
 
+from baselines import parego
 from baselines.parego import ParEGO, _BatchSampledSpace, _TreeLoopEnsemble
 from suite.loops import simulate
 from suite.spec import Budget
@@ -33,8 +41,10 @@ def run(task: Task, variant: str, seed: int, budget: int) -> tuple[float, float,
     reference = variant == "smac-paths"
     predict = EPMRandomForest.all_trees_pred if reference else _TreeLoopEnsemble.all_trees_pred
     sample = ConfigurationSpace.sample_configuration if reference else _BatchSampledSpace.sample_configuration
+    methods = contextlib.nullcontext if variant != "parego" else parego._fast_configurations
     with patch.object(_TreeLoopEnsemble, "all_trees_pred", predict), \
-            patch.object(_BatchSampledSpace, "sample_configuration", sample):
+            patch.object(_BatchSampledSpace, "sample_configuration", sample), \
+            patch.object(parego, "_fast_configurations", methods):
         started = time.perf_counter()
         simulate(ParEGO(task.space, task.objectives, None, seed), task, seed, Budget(evaluations=budget), 1,
                  rows.append)
@@ -43,8 +53,11 @@ def run(task: Task, variant: str, seed: int, budget: int) -> tuple[float, float,
 
 
 def main() -> None:
-    results = compare(__doc__.splitlines()[0], ("smac-paths", "parego"), run)
-    same = sum(old[2] == new[2] for old, new in zip(results["smac-paths"], results["parego"]))
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--reference", choices=("smac-paths", "configspace-methods"), default="smac-paths")
+    reference = parser.parse_known_args()[0].reference
+    results = compare(__doc__.splitlines()[0], (reference, "parego"), run)
+    same = sum(old[2] == new[2] for old, new in zip(results[reference], results["parego"]))
     print(f"same configurations in {same} of {len(results['parego'])} seeds")
 
 

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from typing import Any
+from unittest.mock import patch
 
+import numpy as np
 import pytest
+from ConfigSpace import Configuration, ConfigurationSpace
+from ConfigSpace.util import get_one_exchange_neighbourhood
 from smac.runhistory.enumerations import StatusType
 
+from baselines import parego
 from baselines.parego import ParEGO
+from tasks import make_task
 from tasks.base import Result, Trial
-from toy_tasks import ToyTask
+from toy_tasks import ToyTask, conditional_space
 
 
 @pytest.mark.parametrize("options", [{"forest": "big"}, {"n_initial_design": 0}, {"rho": -1.0}])
@@ -90,3 +100,64 @@ def test_same_seed_gives_same_trials_in_processes_with_other_string_hashing() ->
     runs = [subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
                            capture_output=True, text=True, check=True).stdout for seed in ("1", "2")]
     assert runs[0] == runs[1]
+
+
+def _configurations(space: ConfigurationSpace) -> list[Configuration]:
+    """Random configurations of ``space``, their one-exchange neighbours, copies, and copies whose index
+    entries are nudged off the integer (ConfigSpace rounds them back to the same value)."""
+    configs = list(space.sample_configuration(6))
+    for config in configs[:3]:
+        configs += list(itertools.islice(get_one_exchange_neighbourhood(config, seed=1), 5))
+    for config in configs[:4]:
+        configs.append(Configuration(space, vector=config.get_array().copy()))
+        nudged = config.get_array().copy()
+        nudged[np.isfinite(nudged) & (nudged == np.rint(nudged)) & (nudged >= 1)] += 1e-12
+        configs.append(Configuration(space, vector=nudged))
+    assert all(dict(config) for config in configs)  # ConfigSpace reads each one (it refuses 0 + 1e-12)
+    return configs
+
+
+def _answer(method: Callable[..., Any], *args: Any) -> Any:
+    """What ``method`` returns, or the type of what it raises (ConfigSpace refuses some nudged entries)."""
+    try:
+        return method(*args)
+    except (KeyError, ValueError) as error:
+        return type(error)
+
+
+@pytest.mark.parametrize("space_of", [conditional_space, lambda: make_task("fcnet-naval").space])
+def test_fast_configuration_methods_answer_as_configspace_does(space_of: Callable[[], ConfigurationSpace]) -> None:
+    space = space_of()
+    configs = _configurations(space)
+    configs.append(Configuration(space_of(), vector=configs[0].get_array()))  # an equal space, another object
+    for a in configs:
+        for b in configs:
+            assert _answer(parego._vector_equal, a, b) == _answer(parego._configspace_equal, a, b)
+        assert parego._vector_equal(a, "not a configuration") is NotImplemented
+        for _ in range(2):  # computed, then remembered
+            assert _answer(parego._memo_hash, a) == _answer(parego._configspace_hash, a)
+    for config in configs:
+        for key in [*space.keys(), "no such name"]:
+            fresh = Configuration(config.config_space, vector=config.get_array())
+            for _ in range(2):
+                assert _answer(parego._memo_getitem, fresh, key) == _answer(parego._configspace_getitem, config, key)
+
+
+@pytest.mark.slow
+def test_fast_configuration_methods_leave_the_trials_unchanged() -> None:
+    task = make_task("nb201-cifar10")
+
+    def trials() -> list[dict]:
+        baseline = ParEGO(task.space, task.objectives, None, seed=2, n_initial_design=5)
+        configs = []
+        for _ in range(20):
+            trial = baseline.ask()
+            baseline.tell(trial, task.evaluate(trial.config, None, trial.id))
+            configs.append(trial.config)
+        return configs
+
+    fast = trials()
+    assert Configuration.__eq__ is parego._configspace_equal and Configuration.__hash__ is parego._configspace_hash
+    assert Configuration.__getitem__ is parego._configspace_getitem  # ConfigSpace's own again after each ask/tell
+    with patch.object(parego, "_fast_configurations", contextlib.nullcontext):
+        assert trials() == fast
