@@ -25,19 +25,17 @@ is the paper's hypervolume divided by the box ``100 * (upper - lower)`` (``Paper
 
 from __future__ import annotations
 
-import functools
 import math
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from tasks.base import Config, Fidelity, Objective, Result, Task
+from tasks.base import Config, Fidelity, Objective, Result
 from tasks.live.cnn import Architecture, cnn_space, log10_parameter_bounds, make_model, parameter_count, train
-from tasks.live.data import SHAPES, Dataset, load_dataset
+from tasks.live.data import SHAPES
 from tasks.live.latency import torch_threads
+from tasks.live.task import LiveCNNTask
 from tasks.live.training import ModuleTraining
 
 #: the paper's fidelity: ``min_budget = 5``, ``max_budget = 25`` epochs in every method's example script
@@ -56,7 +54,7 @@ def paper_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-class PaperCNNTask(Task):
+class PaperCNNTask(LiveCNNTask):
     """A live CNN task under the paper's protocol: ``paper-flowers17``, ``paper-fashion-mnist``.
 
     Args:
@@ -68,15 +66,13 @@ class PaperCNNTask(Task):
             a run fits on two CPU cores; its numbers are not the paper's protocol and are named apart.
     """
 
-    clock = "wall"
     version = "1"
-    known = (PARAMS,)
 
     def __init__(self, dataset: str, data_dir: str | Path | None = None, device: str | None = None,
                  demo: bool = False) -> None:
         if dataset not in ("flowers17", "fashion-mnist"):
             raise ValueError(f"paper mode has the paper's data sets flowers17 and fashion-mnist, not {dataset!r}")
-        self.dataset = dataset
+        super().__init__(dataset, data_dir, device or paper_device())
         self.name = f"paper-{dataset}" + ("-demo" if demo else "")
         self.space = cnn_space(self.name, **(DEMO_RANGES if demo else {}))
         self.fidelity = Fidelity("epochs", *(DEMO_EPOCHS if demo else PAPER_EPOCHS))
@@ -89,32 +85,11 @@ class PaperCNNTask(Task):
         )
         # the paper's point scaled by the bounds, as Task.normalise scales every value
         self.reference_point = tuple((r - o.lower) / (o.upper - o.lower) for r, o in zip(PAPER_REFERENCE, self.objectives))
-        self._data_dir = data_dir
-        self._device = torch.device(device or paper_device())
-        self._data_lock = threading.Lock()
 
     @property
     def paper_units(self) -> float:
         """The factor from a normalised hypervolume to the paper's units (percent x decades of parameters)."""
         return math.prod(o.upper - o.lower for o in self.objectives)
-
-    @functools.cached_property
-    def data(self) -> Dataset:
-        with self._data_lock:
-            return load_dataset(self.dataset, self._data_dir)
-
-    def data_hash(self) -> str:
-        return self.data.sha256()
-
-    def describe(self) -> dict[str, Any]:
-        # the device decides the run's identity (suite.metadata.RunKey): training on a GPU is not bitwise
-        # the CPU's, so a run resumed on the other device would mix two measurements
-        return {**super().describe(), "device": str(self._device)}
-
-    def known_objectives(self, config: Config) -> dict[str, float]:
-        """``log10_params`` from the layer shapes alone, the very value ``evaluate`` reports."""
-        input_shape, n_classes = SHAPES[self.dataset]
-        return {PARAMS: math.log10(parameter_count(Architecture.from_config(config), input_shape, n_classes))}
 
     def training(self) -> ModuleTraining:
         """This task's protocol for a method that trains networks itself (``tasks.live.training``): its data,
@@ -129,9 +104,7 @@ class PaperCNNTask(Task):
                               objectives)
 
     def _evaluate(self, config: Config, fidelity: float | None, seed: int) -> Result:
-        epochs = int(self.fidelity.max if fidelity is None else fidelity)
-        if fidelity is not None and epochs != fidelity:
-            raise ValueError(f"task {self.name!r}: epochs must be a whole number, got {fidelity}")
+        epochs = self._epochs(fidelity)
         started = time.perf_counter()
         # one torch thread as every live task (tasks.live.measure): a seed's result on a CPU does not then
         # depend on the machine's core count
@@ -139,10 +112,5 @@ class PaperCNNTask(Task):
             _, records = train(config, self.data, epochs, seed, device=self._device)
         last = records[-1]
         n_params = parameter_count(Architecture.from_config(config), self.data.input_shape, self.data.n_classes)
-        info: dict[str, Any] = {
-            "val_accuracy": last.val_accuracy, "test_accuracy": last.test_accuracy,
-            "train_time_s": last.train_time_s, "epochs": epochs, "n_params": n_params, "device": str(self._device),
-            "train_loss": last.train_loss if math.isfinite(last.train_loss) else None,
-        }
         return Result(objectives={ACCURACY: -100.0 * last.val_accuracy, PARAMS: math.log10(n_params)},
-                      cost_s=time.perf_counter() - started, info=info)
+                      cost_s=time.perf_counter() - started, info=self._training_info(last, epochs, n_params))

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from tasks.base import Config, Fidelity, Objective, Result, Task
-from tasks.live.cnn import EPOCHS, Architecture, cnn_space, log10_parameter_bounds, parameter_count
+from tasks.live.cnn import EPOCHS, Architecture, EpochRecord, cnn_space, log10_parameter_bounds, parameter_count
 from tasks.live.data import SHAPES, Dataset, load_dataset
 from tasks.live.measure import measure
 from tasks.live.meters import select_meter
@@ -40,7 +40,60 @@ def log10_params(config: Config, dataset: str) -> float:
     return math.log10(parameter_count(Architecture.from_config(config), input_shape, n_classes))
 
 
-class CNNTask(Task):
+class LiveCNNTask(Task):
+    """What the live CNN tasks (``CNNTask`` here, ``tasks.live.paper.PaperCNNTask``) share: the data set, read
+    once at first use; the device, which decides the run's identity (``describe``); the parameter count
+    known from the configuration; whole epochs as the fidelity; and the training part of each row's info.
+
+    Args:
+        dataset: a data set of ``tasks.live.data.SHAPES``.
+        data_dir: folder of the data files (see ``tasks.live.data`` for the environment variables).
+        device: torch device for training and measurement.
+    """
+
+    clock = "wall"
+    #: the parameter count follows from the layer shapes, without training
+    known = ("log10_params",)
+
+    def __init__(self, dataset: str, data_dir: str | Path | None, device: str) -> None:
+        self.dataset = dataset
+        self._data_dir = data_dir
+        self._device = torch.device(device)
+        self._data_lock = threading.Lock()
+
+    @functools.cached_property
+    def data(self) -> Dataset:
+        with self._data_lock:
+            return load_dataset(self.dataset, self._data_dir)
+
+    def data_hash(self) -> str:
+        return self.data.sha256()
+
+    def describe(self) -> dict[str, Any]:
+        # the device decides the run's identity (suite.metadata.RunKey): latency and energy are the device's,
+        # and training on a GPU is not bitwise the CPU's, so a run resumed on another device would mix the two
+        return {**super().describe(), "device": str(self._device)}
+
+    def known_objectives(self, config: Config) -> dict[str, float]:
+        """``log10_params`` computed from the layer shapes, the very value ``evaluate`` reports (no data read)."""
+        return {"log10_params": log10_params(config, self.dataset)}
+
+    def _epochs(self, fidelity: float | None) -> int:
+        epochs = int(self.fidelity.max if fidelity is None else fidelity)  # type: ignore[union-attr]
+        if fidelity is not None and epochs != fidelity:
+            raise ValueError(f"task {self.name!r}: epochs must be a whole number, got {fidelity}")
+        return epochs
+
+    def _training_info(self, last: EpochRecord, epochs: int, n_params: int) -> dict[str, Any]:
+        """What a row's info records of the training: accuracies, time, loss, epochs, size and device."""
+        return {
+            "val_accuracy": last.val_accuracy, "test_accuracy": last.test_accuracy, "train_time_s": last.train_time_s,
+            "train_loss": last.train_loss if math.isfinite(last.train_loss) else None, "epochs": epochs,
+            "n_params": n_params, "device": str(self._device),
+        }
+
+
+class CNNTask(LiveCNNTask):
     """The Bag-of-Baselines joint CNN space trained on one data set (Izquierdo et al., 2021).
 
     Args:
@@ -53,11 +106,8 @@ class CNNTask(Task):
         sys_root: sysfs mount point where the meters are looked for.
     """
 
-    clock = "wall"
     #: 2: training on one torch thread and batch-1 latency always (``tasks.live.measure``)
     version = "2"
-    #: the parameter count follows from the layer shapes, without training
-    known = ("log10_params",)
 
     def __init__(
         self,
@@ -71,12 +121,10 @@ class CNNTask(Task):
     ) -> None:
         if dataset not in SHAPES:
             raise ValueError(f"unknown data set {dataset!r}; expected one of {', '.join(SHAPES)}")
-        self.dataset = dataset
+        super().__init__(dataset, data_dir, device)
         self.name = f"cnn-{dataset}" + ("-energy" if energy_objective else "")
         self.space = cnn_space(self.name)
         self.fidelity = Fidelity("epochs", *EPOCHS)
-        self._data_dir = data_dir
-        self._device = torch.device(device)
         self._latency_repeats = latency_repeats
         self._meter = select_meter(meter, self._device, sys_root)
         input_shape, n_classes = SHAPES[dataset]
@@ -93,37 +141,17 @@ class CNNTask(Task):
             objectives.append(Objective("energy_mj", 0.0, ENERGY_UPPER_MJ, "mJ"))
         self.objectives = tuple(objectives)
         self.reference_point = (REFERENCE_POINT,) * len(self.objectives)
-        self._data_lock = threading.Lock()
-
-    @functools.cached_property
-    def data(self) -> Dataset:
-        with self._data_lock:
-            return load_dataset(self.dataset, self._data_dir)
-
-    def data_hash(self) -> str:
-        return self.data.sha256()
-
-    def describe(self) -> dict[str, Any]:
-        # the device decides the run's identity (suite.metadata.RunKey): latency and energy are the device's
-        return {**super().describe(), "device": str(self._device)}
-
-    def known_objectives(self, config: Config) -> dict[str, float]:
-        """``log10_params`` computed from the layer shapes, the very value ``evaluate`` reports (no data read)."""
-        return {"log10_params": log10_params(config, self.dataset)}
 
     def _evaluate(self, config: Config, fidelity: float | None, seed: int) -> Result:
-        epochs = int(self.fidelity.max if fidelity is None else fidelity)
-        if epochs != fidelity and fidelity is not None:
-            raise ValueError(f"task {self.name!r}: epochs must be a whole number, got {fidelity}")
+        epochs = self._epochs(fidelity)
         started = time.perf_counter()
         measured = measure(config, self.data, epochs, seed, self._meter, self._device, self._latency_repeats)
         last, latency, energy = measured.last, measured.latency, measured.energy
         objectives = {"error": 1.0 - last.val_accuracy, "log10_params": math.log10(measured.n_params),
                       "latency_ms": latency.median_ms}
         info: dict[str, Any] = {
-            "val_accuracy": last.val_accuracy, "test_accuracy": last.test_accuracy, "train_time_s": last.train_time_s,
-            "train_loss": last.train_loss if math.isfinite(last.train_loss) else None, "epochs": epochs, "n_params": measured.n_params, "latency_q25_ms": latency.q25_ms,
-            "latency_q75_ms": latency.q75_ms, "device": str(self._device), "meter": energy.meter,
+            **self._training_info(last, epochs, measured.n_params), "latency_q25_ms": latency.q25_ms,
+            "latency_q75_ms": latency.q75_ms, "meter": energy.meter,
             "energy_mj": energy.mj if math.isfinite(energy.mj) else None,
         }
         if math.isfinite(energy.mj):
