@@ -85,21 +85,22 @@ def parse_baseline(spec: str) -> tuple[str, dict[str, object]]:
     return name, options
 
 
-def one_run(args: tuple[str, str, int, int]) -> tuple[str, str, int, float, float, float, str]:
-    """(task, baseline spec, seed, final hypervolume regret, final hypervolume, wall seconds, refusal) of one
-    run; a baseline that cannot run on a task (it raises) gives its one-line reason and NaNs."""
+def one_run(args: tuple[str, str, int, int]) -> tuple[str, str, int, float, float, float, str, float]:
+    """(task, baseline spec, seed, final hypervolume regret, final hypervolume, wall seconds, refusal, CPU
+    seconds) of one run; a baseline that cannot run on a task (it raises) gives its one-line reason and NaNs."""
     task_name, spec, seed, budget = args
     task = make_task(task_name)
     rows: list[dict] = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     name, options = parse_baseline(spec)
     try:
         simulate(make_baseline(name, task, seed, options), task, seed, Budget(evaluations=budget), 1, rows.append)
     except Exception as error:  # the table says which cell was refused and why; the other runs go on
-        return task_name, spec, seed, math.nan, math.nan, 0.0, f"{type(error).__name__}: {error}".splitlines()[0]
-    wall = time.perf_counter() - started
+        return (task_name, spec, seed, math.nan, math.nan, 0.0, f"{type(error).__name__}: {error}".splitlines()[0],
+                0.0)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     found = hypervolume(expected_points(task, rows), np.array(task.reference_point))
-    return task_name, spec, seed, true_hypervolume(task) - found, found, wall, ""
+    return task_name, spec, seed, true_hypervolume(task) - found, found, wall, "", cpu
 
 
 def _key(task: str, spec: str, seed: int, budget: int) -> str:
@@ -110,8 +111,9 @@ def _key(task: str, spec: str, seed: int, budget: int) -> str:
 def quality(args: argparse.Namespace) -> None:
     specs = args.baselines if "random_search" in args.baselines else ["random_search", *args.baselines]
     cached = runs_cache.load(args.runs, "quality")
-    fields = ("regret", "hypervolume", "wall_s", "refused")
-    results = [(t, b, s, *(cached[_key(t, b, s, args.budget)][f] for f in fields))
+    fields = ("regret", "hypervolume", "wall_s", "refused", "cpu_s")
+    # cpu_s: NaN for runs cached before it was recorded
+    results = [(t, b, s, *(cached[_key(t, b, s, args.budget)].get(f, math.nan) for f in fields))
                for b in specs for t in args.tasks for s in range(args.seeds) if _key(t, b, s, args.budget) in cached]
     # baseline by baseline, in the order asked: a study stopped early has whole rows, not scattered cells
     jobs = [(t, b, s, args.budget) for b in specs for t in args.tasks for s in range(args.seeds)
@@ -124,9 +126,10 @@ def quality(args: argparse.Namespace) -> None:
     print(f"registered baselines: {', '.join(BASELINES.names())}")
     print(f"final hypervolume regret (lower is better), median [q25, q75] over the seeds (asked: {args.seeds}), "
           f"{args.budget} evaluations, 1 worker; HV/random: median final hypervolume over random search's; "
-          "p: one-sided Mann-Whitney U, baseline < random search (regret); p_holm: Holm over the task's baselines")
+          "p: one-sided Mann-Whitney U, baseline < random search (regret); p_holm: Holm over the task's baselines; "
+          "s/run: wall seconds, CPU s: CPU seconds of the run's process, medians")
     print(f"{'task':24s} {'baseline':22s} {'seeds':>5s} {'median regret':>14s} {'q25':>8s} {'q75':>8s} "
-          f"{'vs random':>10s} {'HV/random':>10s} {'p':>8s} {'p_holm':>8s} {'s/run':>7s}")
+          f"{'vs random':>10s} {'HV/random':>10s} {'p':>8s} {'p_holm':>8s} {'s/run':>7s} {'CPU s':>7s}")
     summary: dict[tuple[str, str], str] = {}
     for task in args.tasks:
         mine = {spec: [r for r in results if r[0] == task and r[1] == spec] for spec in specs}
@@ -151,7 +154,8 @@ def quality(args: argparse.Namespace) -> None:
             ratio = median / np.median(random) if np.median(random) > 0 else math.nan
             hv_ratio = np.median([r[4] for r in mine[spec]]) / random_hv
             print(f"{task:24s} {spec:22s} {len(regrets):5d} {median:14.4f} {q25:8.4f} {q75:8.4f} {ratio:10.2f} "
-                  f"{hv_ratio:10.4f} {p:8.3f} {p_holm:8.3f} {np.median([r[5] for r in mine[spec]]):7.2f}")
+                  f"{hv_ratio:10.4f} {p:8.3f} {p_holm:8.3f} {np.median([r[5] for r in mine[spec]]):7.2f} "
+                  f"{np.median([r[7] for r in mine[spec]]):7.2f}")
             fewer = f" ({len(regrets)})" if len(regrets) != args.seeds else ""
             summary[task, spec] = f"{ratio:.2f}{'*' if p_holm < 0.05 else ''}{fewer}"
     print("\nsummary: median final regret / random search's (lower is better); "
