@@ -163,9 +163,10 @@ def simulate(
     stalled = 0
     names = task.objective_names
     replayed = _Replay(replay, names)
+    replaying = bool(replayed.rows)  # checked once, not per trial
     while True:
         for worker, trial, eval_seed in workers.fill(baseline, seed, budget, now):
-            result = replayed.recorded_result(trial)
+            result = replayed.recorded_result(trial) if replaying else None
             if result is None:
                 result = evaluate_safely(task, trial, eval_seed)
             heapq.heappush(events, (now + max(result.cost_s, 0.0), order, worker, now, trial, result, eval_seed))
@@ -183,7 +184,7 @@ def simulate(
             )
         now = end
         # the row first: a finished evaluation is on disk even if the baseline's tell raises
-        if not replayed.is_recorded(trial, start, end, worker):
+        if not (replaying and replayed.is_recorded(trial, start, end, worker)):
             sink(make_row(trial, result, names, start, end, worker, eval_seed))
         baseline.tell(trial, result)
         recorded += 1
