@@ -29,6 +29,7 @@ import math
 import sys
 from pathlib import Path
 
+import moocore
 import torch
 
 from analysis.aggregate import indicator_curves
@@ -102,6 +103,11 @@ def report(experiment: Path, task_name: str) -> None:
         if values:
             best = max(-v[accuracy] for v in values)
             print(f"  {phase:10s} {len(values):3d} networks, best validation accuracy {best:.1f} %")
+    front = moocore.is_nondominated(ours.values)
+    print(f"  its final front ({int(front.sum())} networks):")
+    for values, info in sorted(((v, i) for v, i, on in zip(ours.values, infos, front) if on), key=lambda p: p[0][0]):
+        print(f"    {-values[accuracy]:5.1f} %  {info['n_params']:8d} parameters  {info['phase']:9s} "
+              f"network {info['network']} (parent {info.get('parent', '-')})")
     curves = indicator_curves(runs, "hv")
     final = curves.groupby(["baseline", "seed"]).last()
     print(f"{task_name}: budget {ours.metadata['budget']['seconds']:g} s of wall clock; final hypervolume "

@@ -321,7 +321,6 @@ class _Network:
     model: nn.Sequential | None  # dropped once the network is behind two fronts: it can never be drawn again
     val_accuracy: float
     n_params: int
-    phase: str
     cut_offspring: int = 0
 
 
@@ -368,9 +367,9 @@ class _Search:
         self.started = time.perf_counter()
 
     def run(self) -> list[Trained]:
-        for phase, share in zip(PHASES, self.settings.budget_split):
+        for index, (phase, share) in enumerate(zip(PHASES, self.settings.budget_split)):
             began, count = time.perf_counter(), 0
-            cap = None if self.settings.max_networks is None else self.settings.max_networks[PHASES.index(phase)]
+            cap = None if self.settings.max_networks is None else self.settings.max_networks[index]
             budget = None if self.settings.time_budget_s is None else share * self.settings.time_budget_s
             # the original checks its phase's time before each network, so the last one may run past it
             while (cap is None or count < cap) and (budget is None or time.perf_counter() - began < budget):
@@ -464,7 +463,7 @@ class _Search:
         target = last.train_loss if cut else self._validation_loss(model)
         optimiser.observe(lr_exponent, depth, math.log10(n_params), target)
         ended = time.perf_counter()
-        network = _Network(len(self.population), model, last.val_accuracy, n_params, phase)
+        network = _Network(len(self.population), model, last.val_accuracy, n_params)
         self.population.append(network)
         self._forget_hopeless()
         config = {"architecture": describe(model), "learning_rate": 10.0**lr_exponent, "batch_size": self.batch_size,
