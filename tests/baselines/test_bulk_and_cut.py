@@ -167,3 +167,21 @@ def test_a_short_search_is_recorded_as_its_own_measurements(task: PaperCNNTask, 
     assert metadata.oneshot["method"] == "bulk_and_cut" and metadata.oneshot["architectures"] == 6
     assert metadata.oneshot["search_cost_s"] == pytest.approx(max(item.available_s for item in found))
     assert metadata.baseline.options["max_networks"] == [2, 2, 2]
+
+
+def test_measured_rows_keep_the_search_clock_and_refuse_what_does_not_fit(task: PaperCNNTask, tmp_path: Path) -> None:
+    from tasks.base import Result
+
+    def measured(seconds: float, info: dict) -> Result:
+        return Result({"neg_val_accuracy_pct": -10.0, "log10_params": 4.0}, seconds, info)
+
+    found = [Found({"architecture": "a"}, 4.0, {}, measured(3.0, {"seed": 11})),
+             Found({"architecture": "b"}, 9.0, {}, measured(2.0, {"seed": 12}))]  # ends after the budget
+    rows = read_run(record_oneshot(tmp_path, "e", "bulk_and_cut", {}, task, 0, found, {}, Budget(seconds=8.0)))[1]
+    assert rows[["start", "end", "cost_s", "eval_seed"]].values.tolist() == [[1.0, 4.0, 3.0, 11]]
+    with pytest.raises(ValueError, match=r"info\['seed'\]"):
+        record_oneshot(tmp_path, "f", "bulk_and_cut", {}, task, 0, [Found({}, 4.0, {}, measured(3.0, {}))], {},
+                       Budget(seconds=8.0))
+    with pytest.raises(ValueError, match="0 <= cost_s <= available_s"):
+        record_oneshot(tmp_path, "g", "bulk_and_cut", {}, task, 0, [Found({}, 1.0, {}, measured(3.0, {"seed": 1}))],
+                       {}, Budget(seconds=8.0))
