@@ -15,6 +15,7 @@ import numpy as np
 from ConfigSpace import CategoricalHyperparameter, Configuration, ConfigurationSpace, OrdinalHyperparameter
 from smac import HyperparameterOptimizationFacade, Scenario
 from smac.acquisition.maximizer.local_search import LocalSearch
+from smac.main.config_selector import ConfigSelector
 from smac.model.random_forest import RandomForest
 from smac.model.random_forest.random_forest import EPMRandomForest
 from smac.multi_objective.parego import ParEGO as SMACParEGO
@@ -61,11 +62,14 @@ def make_smac(
                              n_jobs=1, max_leaf_nodes=None)
     maximizer = HyperparameterOptimizationFacade.get_acquisition_maximizer(scenario)
     maximizer._local_search.__class__ = _OrderedLocalSearch  # the same object, its start points ordered
+    selector = HyperparameterOptimizationFacade.get_config_selector(scenario)
+    selector.__class__ = _BatchBestSelector  # the same object, its incumbent estimate predicted at once
     return HyperparameterOptimizationFacade(
         scenario,
         target_function if target_function is not None else _never_called,
         model=model,
         acquisition_maximizer=maximizer,
+        config_selector=selector,
         initial_design=HyperparameterOptimizationFacade.get_initial_design(scenario, n_configs=n_initial_design),
         intensifier=HyperparameterOptimizationFacade.get_intensifier(scenario, max_config_calls=1),
         multi_objective_algorithm=SMACParEGO(scenario, rho=rho),
@@ -117,6 +121,24 @@ class _TreeLoopForest(RandomForest):
         self._rf = _TreeLoopEnsemble(**self._rf_opts)
         self._rf.fit(self._impute_inactive(X), y.flatten())
         return self
+
+
+class _BatchBestSelector(ConfigSelector):
+    """SMAC's configuration selector with the model's best observed configuration predicted in one call.
+
+    SMAC predicts the observed configurations one at a time (one forest prediction per configuration at
+    every refit) and sorts them; one prediction of all rows gives the same means (each tree predicts
+    each row on its own), and ``argmin`` takes the first of equal means as SMAC's stable sort does.
+    """
+
+    def _get_x_best(self, X: np.ndarray) -> tuple[np.ndarray, float]:
+        if not self._predict_x_best or len(X) == 0:
+            return super()._get_x_best(X)
+        means = self._model.predict_marginalized(X)[0][:, 0]
+        if np.isnan(means).any():  # sorting NaN keys has its own order: SMAC's code decides
+            return super()._get_x_best(X)
+        best = int(np.argmin(means))
+        return X[best], means[best]
 
 
 class _OrderedLocalSearch(LocalSearch):

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from ConfigSpace import Configuration, ConfigurationSpace
 from ConfigSpace.util import get_one_exchange_neighbourhood
+from smac.main.config_selector import ConfigSelector
 from smac.runhistory.enumerations import StatusType
 
 from baselines import parego
@@ -144,11 +145,16 @@ def test_fast_configuration_methods_answer_as_configspace_does(space_of: Callabl
 
 
 @pytest.mark.slow
-def test_fast_configuration_methods_leave_the_trials_unchanged() -> None:
+def test_fast_paths_leave_the_trials_unchanged() -> None:
+    # the fast Configuration methods and the incumbent estimate in one prediction, against SMAC's and
+    # ConfigSpace's own code
     task = make_task("nb201-cifar10")
+
+    last: list[ParEGO] = []
 
     def trials() -> list[dict]:
         baseline = ParEGO(task.space, task.objectives, None, seed=2, n_initial_design=5)
+        last[:] = [baseline]
         configs = []
         for _ in range(20):
             trial = baseline.ask()
@@ -157,7 +163,13 @@ def test_fast_configuration_methods_leave_the_trials_unchanged() -> None:
         return configs
 
     fast = trials()
+    selector = last[0]._smac._config_selector
+    observed = selector._collect_data()[2]
+    x_best, value = selector._get_x_best(observed)
+    smac_x_best, smac_value = ConfigSelector._get_x_best(selector, observed)
+    assert np.array_equal(x_best, smac_x_best) and value == smac_value
     assert Configuration.__eq__ is parego._configspace_equal and Configuration.__hash__ is parego._configspace_hash
     assert Configuration.__getitem__ is parego._configspace_getitem  # ConfigSpace's own again after each ask/tell
-    with patch.object(parego, "_fast_configurations", contextlib.nullcontext):
+    with patch.object(parego, "_fast_configurations", contextlib.nullcontext), \
+            patch.object(parego._BatchBestSelector, "_get_x_best", ConfigSelector._get_x_best):
         assert trials() == fast
