@@ -120,9 +120,10 @@ def remap_units(model: nn.Sequential, cell: Cell, units: np.ndarray, shares: np.
     """
     model = copy.deepcopy(model)
     layers = list(model)
-    index = torch.as_tensor(units, dtype=torch.long)
-    share = torch.as_tensor(shares, dtype=torch.float32)
     producer = layers[cell.index]
+    device = producer.weight.device  # the morphed layers are built on the CPU; the caller moves the network
+    index = torch.as_tensor(units, dtype=torch.long, device=device)
+    share = torch.as_tensor(shares, dtype=torch.float32, device=device)
     if isinstance(producer, nn.Conv2d):
         model[cell.index] = _copy_conv(producer, producer.weight[index], producer.bias[index])
     else:
@@ -142,7 +143,7 @@ def remap_units(model: nn.Sequential, cell: Cell, units: np.ndarray, shares: np.
     else:
         width = producer.weight.shape[0]
         block = consumer.in_features // width  # spatial positions per channel of a flattened conv output
-        columns = (index[:, None] * block + torch.arange(block)[None, :]).reshape(-1)
+        columns = (index[:, None] * block + torch.arange(block, device=device)[None, :]).reshape(-1)
         weight = consumer.weight[:, columns] * share.repeat_interleave(block)[None, :]
         model[at] = _copy_linear(weight, consumer.bias)
     return model
@@ -208,7 +209,7 @@ def prune(model: nn.Sequential, amounts: dict[str, float], rng: np.random.Genera
             continue
         weight = layers[at].weight.detach().abs()
         norms = weight.sum(dim=(0, 2, 3)) if weight.dim() == 4 else weight.sum(dim=0).reshape(width, -1).sum(dim=1)
-        lowest = torch.argsort(norms, stable=True)[: 2 * drop].numpy()
+        lowest = torch.argsort(norms, stable=True)[: 2 * drop].cpu().numpy()
         gone = rng.choice(lowest, size=drop, replace=False)
         keep = np.setdiff1d(np.arange(width), gone)
         model = remap_units(model, cell, keep, np.ones(len(keep)))
