@@ -143,11 +143,33 @@ def report(results: dict[str, list[Outcome]], index: int, label: str) -> None:
                 continue
             cells = ""
             for i in range(len(FRACTIONS)):
-                a, b = [r[index][i] for r in results[method]], [r[index][i] for r in results[other]]
-                p = mannwhitneyu(a, b).pvalue if a != b else 1.0
-                sign = "+" if np.median(a) > np.median(b) else "-" if np.median(a) < np.median(b) else "="
+                sign, p = compare([r[index][i] for r in results[method]], [r[index][i] for r in results[other]])
                 cells += f"  @{FRACTIONS[i]:g}: {sign} p={p:.3f}"
             print(f"  {method:14s} vs {other:14s}{cells}")
+
+
+def compare(a: list[float], b: list[float]) -> tuple[str, float]:
+    """(sign of the median difference, "+" when ``a``'s is higher, and the two-sided Mann-Whitney U p)."""
+    p = float(mannwhitneyu(a, b).pvalue) if a != b else 1.0
+    return ("+" if np.median(a) > np.median(b) else "-" if np.median(a) < np.median(b) else "="), p
+
+
+def summary(by_task: dict[str, dict[str, list[Outcome]]]) -> None:
+    """Over the tasks: on how many each method is significantly (p < 0.05) ahead of and behind MOTPE and random
+    search at each fraction of the budget, both ways of counting."""
+    methods = list(next(iter(by_task.values())))
+    for index, label in ((0, "every evaluation"), (1, "only evaluations at the maximum fidelity")):
+        print(f"\nover {len(by_task)} tasks, counting {label}: tasks where the method is ahead/behind (p < 0.05)")
+        for other in (o for o in FULL_FIDELITY if o in methods):
+            for method in (m for m in methods if m != other):
+                cells = ""
+                for i, fraction in enumerate(FRACTIONS):
+                    found = [compare([r[index][i] for r in results[method]], [r[index][i] for r in results[other]])
+                             for results in by_task.values()]
+                    ahead = sum(sign == "+" and p < 0.05 for sign, p in found)
+                    behind = sum(sign == "-" and p < 0.05 for sign, p in found)
+                    cells += f"  @{fraction:g}: {ahead}/{behind}"
+                print(f"  {method:14s} vs {other:14s}{cells}")
 
 
 def main() -> None:
@@ -182,6 +204,7 @@ def main() -> None:
         print("multifidelity_family: --seeds and --workers must be >= 1 and the budget > 0", file=sys.stderr)
         raise SystemExit(2)
     cache = Cache(args.cache)
+    by_task: dict[str, dict[str, list[Outcome]]] = {}
     for task_name in args.tasks:
         task = make_task(task_name)
         if task.fidelity is None:
@@ -199,6 +222,9 @@ def main() -> None:
                   f"{os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
         report(results, 0, "every evaluation, each at its own fidelity")
         report(results, 1, "only evaluations at the maximum fidelity")
+        by_task[task_name] = results
+    if len(by_task) > 1:
+        summary(by_task)
 
 if __name__ == "__main__":
     main()

@@ -52,3 +52,20 @@ def test_a_variant_runs_under_its_label_and_a_second_call_reads_the_cache(
     status, second, _ = _family(monkeypatch, capsys, *args)
     assert status == 0 and second == first  # the same table, read back, not re-run
     assert len(cache.read_text().splitlines()) == 4
+
+
+def test_the_summary_counts_tasks_where_a_method_is_significantly_ahead_or_behind(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    family = runpy.run_path(str(SCRIPT))  # its functions, main() not run
+
+    def runs(values: list[float]) -> list[tuple[list[float], list[float], float, int]]:
+        return [([v] * 3, [v] * 3, 0.0, 1) for v in values]
+
+    low, high = [float(v) for v in range(10)], [float(v) for v in range(10, 20)]
+    # separated samples of 10: exact two-sided p = 2 / C(20, 10) ~ 1e-5; interleaved ones are no difference
+    by_task = {"t1": {"m": runs(high), "motpe": runs(low)}, "t2": {"m": runs(low), "motpe": runs(high)},
+               "t3": {"m": runs(low[::2] + high[::2]), "motpe": runs(low[1::2] + high[1::2])}}
+    family["summary"](by_task)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split() for line in lines if line.startswith("  m ")] == [
+        ["m", "vs", "motpe", "@0.25:", "1/1", "@0.5:", "1/1", "@1:", "1/1"]] * 2
