@@ -23,7 +23,7 @@ from analysis.indicators import (
 )
 from analysis.io import Experiment, LeftOut, Run, TrueFront, load_experiment, read_run, scan_experiment, true_front
 
-#: the figures need matplotlib, seaborn and scikit-posthocs: imported on first use (PEP 562), so that
+#: the figures need matplotlib (and scikit-posthocs for one of them): imported on first use (PEP 562), so that
 #: ``python -m analysis --help`` and a bad argument answer without them
 _FIGURES = ("plot_experiment", "plot_over_time")
 

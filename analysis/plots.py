@@ -1,11 +1,15 @@
-"""Figures (seaborn style, matplotlib Agg backend), each written as PNG and PDF.
+"""Figures (seaborn's theme, matplotlib Agg backend), each written as PNG and PDF.
 
 Every function takes tables or runs and a path stem, writes ``<stem>.png`` and ``<stem>.pdf`` and returns
 the PNG path, so a notebook can show it and a CLI can list it.
+
+``python -c "from analysis.plots import serve; serve()"`` is the suite's figure process (``serve``).
 """
 
 from __future__ import annotations
 
+import importlib
+import json
 import math
 import sys
 import textwrap
@@ -19,8 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import moocore  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import scikit_posthocs  # noqa: E402
-import seaborn as sns  # noqa: E402
+from cycler import cycler  # noqa: E402
+from matplotlib.colors import colorConverter, to_rgb  # noqa: E402
 
 from analysis.aggregate import INDICATORS, X_LABELS, aggregate, indicator_curves, x_values  # noqa: E402
 from analysis.indicators import nondominated  # noqa: E402
@@ -29,10 +33,48 @@ from analysis.io import Run, scan_experiment  # noqa: E402
 _PANEL_WIDTH = 4.2
 _PANEL_HEIGHT = 3.2
 
+# seaborn's theme, ``seaborn.set_theme(style=..., context="paper")`` of seaborn 0.13, and its "colorblind"
+# palette, as data: importing seaborn imports scipy.stats (over a second of CPU), which every run of the suite
+# would pay for its one figure. tests/suite/test_figure_process.py checks these values against seaborn's own
+# set_theme and color_palette, and that a figure drawn either way has the same pixels. Left out: seaborn's
+# default colour map, "rocket" (``image.cmap``), which exists only once seaborn is imported; no figure here
+# draws with the default colour map.
+_WHITEGRID = {
+    "figure.facecolor": "white", "axes.labelcolor": ".15", "xtick.direction": "out", "ytick.direction": "out",
+    "xtick.color": ".15", "ytick.color": ".15", "axes.axisbelow": True, "grid.linestyle": "-", "text.color": ".15",
+    "font.family": ["sans-serif"],
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True, "xtick.top": False,
+    "ytick.right": False, "axes.grid": True, "axes.facecolor": "white", "axes.edgecolor": ".8", "grid.color": ".8",
+    "axes.spines.left": True, "axes.spines.bottom": True, "axes.spines.right": True, "axes.spines.top": True,
+    "xtick.bottom": False, "ytick.left": False,
+}
+_STYLES = {"whitegrid": _WHITEGRID, "white": {**_WHITEGRID, "axes.grid": False, "axes.edgecolor": ".15"}}
+#: the "paper" context is seaborn's "notebook" sizes times 0.8
+_PAPER = {name: size * 0.8 for name, size in {
+    "axes.linewidth": 1.25, "grid.linewidth": 1, "lines.linewidth": 1.5, "lines.markersize": 6, "patch.linewidth": 1,
+    "xtick.major.width": 1.25, "ytick.major.width": 1.25, "xtick.minor.width": 1, "ytick.minor.width": 1,
+    "xtick.major.size": 6, "ytick.major.size": 6, "xtick.minor.size": 4, "ytick.minor.size": 4, "font.size": 12,
+    "axes.labelsize": 12, "axes.titlesize": 12, "xtick.labelsize": 11, "ytick.labelsize": 11, "legend.fontsize": 11,
+    "legend.title_fontsize": 12}.items()}
+#: the colour cycle ("deep"), and the colours it gives the codes b, g, r, m, y, c and k ("deep6" and a dark grey)
+_DEEP = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD"]
+_DEEP_CODES = ["#4C72B0", "#55A868", "#C44E52", "#8172B3", "#CCB974", "#64B5CD", (0.1, 0.1, 0.1)]
+_COLORBLIND = ["#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC", "#CA9161", "#FBAFE4", "#949494", "#ECE133",
+               "#56B4E9"]
+
+
+def _theme(style: str) -> None:
+    """What ``seaborn.set_theme(style=style, context="paper")`` sets, for style "whitegrid" or "white"."""
+    matplotlib.rcParams.update({**_STYLES[style], **_PAPER, "axes.prop_cycle": cycler(color=list(map(to_rgb, _DEEP)))})
+    for code, colour in zip("bgrmyck", _DEEP_CODES):
+        colorConverter.colors[code] = to_rgb(colour)
+
 
 def _palette(baselines: list[str]) -> dict[str, tuple[float, float, float]]:
-    """One colour per baseline, the same in every figure of an analysis."""
-    return dict(zip(sorted(baselines), sns.color_palette("colorblind", max(len(baselines), 1))))
+    """One colour per baseline, the same in every figure of an analysis (seaborn's "colorblind", cycled)."""
+    colours = [to_rgb(_COLORBLIND[i % len(_COLORBLIND)]) for i in range(max(len(baselines), 1))]
+    return dict(zip(sorted(baselines), colours))
 
 
 def _panels(n: int, columns: int = 3) -> tuple[plt.Figure, list[plt.Axes]]:
@@ -95,7 +137,7 @@ def plot_over_time(
     drawn as a thin dotted line in its baseline's colour; ``note`` is written under the panels."""
     if summary.empty:
         raise ValueError("nothing to plot: no run has a finished evaluation")
-    sns.set_theme(style="whitegrid", context="paper")
+    _theme("whitegrid")
     tasks = sorted(summary["task"].unique())
     colours = _palette(list(summary["baseline"].unique()))
     figure, axes = _panels(len(tasks))
@@ -169,7 +211,7 @@ def _staircase(ax: plt.Axes, front: np.ndarray, **style: object) -> None:
 
 def _one_task(runs: list[Run], objectives: tuple[int, int], what: str) -> tuple[int, int, list[str], dict[str, tuple[float, float, float]]]:
     """The checked objective pair, the baselines and their colours of runs that must share one task."""
-    sns.set_theme(style="whitegrid", context="paper")
+    _theme("whitegrid")
     tasks = {run.task for run in runs}
     if len(tasks) != 1:
         raise ValueError(f"{what} draws one task, got runs of {sorted(tasks)}")
@@ -263,7 +305,7 @@ def plot_attainment(
 
 def plot_ranks(ranks: pd.DataFrame, stem: Path, log_x: bool = False) -> Path:
     """Average rank over time across tasks (from ``ranks_over_time``), one line per baseline."""
-    sns.set_theme(style="whitegrid", context="paper")
+    _theme("whitegrid")
     colours = _palette(list(ranks["baseline"].unique()))
     figure, (ax,) = _panels(1)
     for baseline, line in ranks.groupby("baseline", sort=True):
@@ -283,7 +325,9 @@ def plot_critical_difference(ranks: pd.DataFrame, summary: dict[str, object], st
     """Critical-difference diagram (Demšar, 2006) from ``average_ranks``: average final ranks on one axis,
     a bar joining each clique of baselines that the Nemenyi test does not tell apart, and the critical
     difference above the axis. Drawn by scikit-posthocs from the pairwise Nemenyi p-values."""
-    sns.set_theme(style="white", context="paper")
+    import scikit_posthocs  # here: it imports scipy.stats (over a second), which no other figure needs
+
+    _theme("white")
     colours = _palette(list(ranks["baseline"]))
     k = len(ranks)
     figure, ax = plt.subplots(figsize=(_PANEL_WIDTH * 1.6, 1.8 + 0.4 * k), layout="constrained")
@@ -302,7 +346,7 @@ def plot_critical_difference(ranks: pd.DataFrame, summary: dict[str, object], st
 
 def plot_evaluations(run: Run, stem: Path, objectives: tuple[int, int] = (0, 1)) -> Path:
     """Every evaluation of one run in objective space, coloured by when it finished; its final front on top."""
-    sns.set_theme(style="whitegrid", context="paper")
+    _theme("whitegrid")
     i, j = check_objective_pair(run, objectives)
     points = run.values[:, [i, j]]
     ok = np.all(np.isfinite(points), axis=1)
@@ -342,3 +386,24 @@ def runs_note(runs: list[Run], heading: str, most: int = 6) -> str:
     named = [f"{run.task}/{run.baseline} seed {run.seed} ({run.progress})" for run in runs[:most]]
     more = f" and {len(runs) - most} more" if len(runs) > most else ""
     return f"{heading}: " + "; ".join(named) + more
+
+
+def serve() -> int:
+    """The suite's figure process: started while the runs go on, it draws ``plot_experiment`` once they are done.
+
+    ``suite.cli`` starts it as soon as its arguments are checked, so that the plotting stack (matplotlib, pandas,
+    the PDF writer: over a second) is imported on another core meanwhile. It then reads one JSON line on stdin,
+    ``{"experiment": ..., "out": ...}``, and answers one on stdout, ``{"figure": png}`` or ``{"error": why}``
+    for what ``plot_experiment`` refuses (a ValueError). Input that ends without a request ends it at once.
+    """
+    importlib.import_module("matplotlib.backends.backend_pdf")  # else loaded by the first PDF, after the runs
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0
+    request = json.loads(line)
+    try:
+        answer = {"figure": str(plot_experiment(Path(request["experiment"]), Path(request["out"])))}
+    except ValueError as error:
+        answer = {"error": str(error)}
+    print(json.dumps(answer), flush=True)
+    return 0

@@ -6,7 +6,7 @@ import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, NamedTuple, Sequence, TypeVar
 
 import numpy as np
 
@@ -101,6 +101,42 @@ class Option:
         raise ValueError(self.allowed())
 
 
+def product_levels(space: ConfigurationSpace) -> dict[str, list[Any]] | None:
+    """The levels of each parameter, by name, when ``space`` is a plain product of finite levels (every table's
+    space: ordinal and uniform categorical parameters, no condition, no forbidden clause); else None."""
+    from ConfigSpace import CategoricalHyperparameter, OrdinalHyperparameter
+
+    if space.conditions or space.forbidden_clauses:
+        return None
+    levels: dict[str, list[Any]] = {}
+    for hp in space.values():
+        if isinstance(hp, OrdinalHyperparameter):
+            values = hp.sequence
+        elif isinstance(hp, CategoricalHyperparameter) and len(set(hp.weights or (1,))) == 1:
+            values = hp.choices
+        else:
+            return None
+        levels[hp.name] = _plain(values)
+    return dict(sorted(levels.items()))
+
+
+def _plain(values: Sequence[Any]) -> list[Any]:
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+@dataclass(frozen=True)
+class LazySpace:
+    """A task's space, built on first use, and its levels where the task states them (``Task.levels``).
+
+    What ``suite.lifecycle.make_baseline`` hands a baseline that declares ``lazy_space``: building a table's
+    ConfigurationSpace imports ConfigSpace and with it scipy.stats (about a second), which random search over
+    a table's levels never needs.
+    """
+
+    make: Callable[[], ConfigurationSpace]
+    levels: Mapping[str, Sequence[Any]] | None = None
+
+
 class Proposal(NamedTuple):
     """What ``Baseline.propose`` returns: a configuration and its fidelity (None: the task's maximum)."""
 
@@ -142,9 +178,15 @@ class Baseline(ABC):
     metadata). An unknown option or a value outside its range is an ``OptionError`` naming the
     baseline, the option, the value given and what is allowed.
 
+    **The space** is ``self.space``, a ConfigurationSpace. A baseline that reads it only there (and through
+    ``self.levels``), never through its constructor's ``space`` argument, may declare ``lazy_space = True``:
+    ``make_baseline`` then hands it a ``LazySpace``, built on first access of ``self.space``, so a run that
+    never touches it never imports ConfigSpace. A subclass that defines ``__init__`` is handed a real space
+    again unless it declares ``lazy_space`` itself.
+
     Args:
-        space: the configuration space, never changed; draw random configurations from
-            ``self._random_space``, a private copy seeded with ``seed``.
+        space: the configuration space, never changed (or, with ``lazy_space``, a ``LazySpace``); draw random
+            configurations from ``self._random_space``, a private copy seeded with ``seed``.
         objectives: the objectives, all minimised.
         fidelity: the task's fidelity, or None. Baselines without multi-fidelity logic leave the
             proposal's fidelity as None, which means the task's maximum.
@@ -164,6 +206,8 @@ class Baseline(ABC):
     #: job leaves it out, and its conformance and resume tests run with ``make test-heavy`` (``pytest -m heavy``)
     #: instead of in the default test run, which must stay within 20 minutes on 2 cores
     heavy: ClassVar[bool] = False
+    #: True for a baseline that may be handed a ``LazySpace`` (see the class docstring)
+    lazy_space: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -171,6 +215,8 @@ class Baseline(ABC):
             if method in vars(cls):
                 raise TypeError(f"{cls.__name__} overrides Baseline.{method}, which keeps the trial ids; "
                                 "implement propose() and observe() instead")
+        if "__init__" in vars(cls) and "lazy_space" not in vars(cls):
+            cls.lazy_space = False  # its own __init__ may read the space argument, which must then be real
         for name, option in cls.OPTIONS.items():
             try:
                 option.check(option.default)
@@ -180,7 +226,7 @@ class Baseline(ABC):
 
     def __init__(
         self,
-        space: ConfigurationSpace,
+        space: ConfigurationSpace | LazySpace,
         objectives: tuple[Objective, ...],
         fidelity: Fidelity | None,
         seed: int,
@@ -190,7 +236,8 @@ class Baseline(ABC):
         **options: Any,
     ) -> None:
         self._options = self.check_options(options)
-        self.space = space
+        self.__space = space
+        self.__given_levels = space.levels if isinstance(space, LazySpace) else None
         self.objectives = tuple(objectives)
         self.fidelity = fidelity
         self.seed = seed
@@ -256,6 +303,25 @@ class Baseline(ABC):
     @abstractmethod
     def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
         """Learn from a finished trial (see the class docstring)."""
+
+    @property
+    def space(self) -> ConfigurationSpace:
+        """The configuration space (a ``LazySpace`` is built here, on first access)."""
+        if isinstance(self.__space, LazySpace):
+            self.__space = self.__space.make()
+        return self.__space
+
+    @space.setter
+    def space(self, space: ConfigurationSpace) -> None:  # as when ``space`` was a plain attribute: plug-ins set it
+        self.__space = space
+
+    @cached_property
+    def levels(self) -> dict[str, list[Any]] | None:
+        """The space as a plain product of finite levels, by name in sorted order (``product_levels``), or None.
+        Where the task states its levels (a table) they are taken from it, and no ConfigurationSpace is built."""
+        if self.__given_levels is not None:
+            return {name: _plain(self.__given_levels[name]) for name in sorted(self.__given_levels)}
+        return product_levels(self.space)
 
     @cached_property
     def _random_space(self) -> ConfigurationSpace:

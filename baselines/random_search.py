@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from baselines.base import Baseline, Option, Proposal, register
+from baselines.base import Baseline, Option, Proposal, product_levels, register
 from tasks.base import Config, Result, Trial, to_python
-
-if TYPE_CHECKING:
-    from ConfigSpace import ConfigurationSpace
 
 #: trials drawn at once by the levels sampler: one numpy call per block instead of one per parameter and trial
 BLOCK = 1024
 
-
-def product_levels(space: ConfigurationSpace) -> dict[str, list[Any]] | None:
-    """The levels of each parameter, by name, when ``space`` is a plain product of finite levels (every table's
-    space: ordinal and uniform categorical parameters, no condition, no forbidden clause); else None."""
-    from ConfigSpace import CategoricalHyperparameter, OrdinalHyperparameter
-
-    if space.conditions or space.forbidden_clauses:
-        return None
-    levels: dict[str, list[Any]] = {}
-    for hp in space.values():
-        if isinstance(hp, OrdinalHyperparameter):
-            values = hp.sequence
-        elif isinstance(hp, CategoricalHyperparameter) and len(set(hp.weights or (1,))) == 1:
-            values = hp.choices
-        else:
-            return None
-        levels[hp.name] = [v.item() if isinstance(v, np.generic) else v for v in values]
-    return dict(sorted(levels.items()))
+__all__ = ["BLOCK", "RandomSearch", "product_levels"]  # product_levels moved to baselines.base; importable here still
 
 
 @register("random_search")
@@ -44,8 +24,10 @@ class RandomSearch(Baseline):
 
     Where the space is a product of levels (every table), each trial is one level index per parameter
     drawn by numpy from ``self._rng``, ``BLOCK`` trials at a time: about a microsecond a trial, where
-    ConfigSpace's sampler takes 0.2 ms. Any other space (conditions, forbidden clauses, continuous or
-    weighted parameters) is sampled by ConfigSpace, which respects them.
+    ConfigSpace's sampler takes 0.2 ms. The levels are the task's where it states them (``Baseline.levels``):
+    then no ConfigurationSpace is built, and a run over a table imports neither ConfigSpace nor scipy.stats.
+    Any other space (conditions, forbidden clauses, continuous or weighted parameters) is sampled by
+    ConfigSpace, which respects them.
 
     Options:
         sampler: ``"levels"`` (default) as above; ``"configspace"`` samples every space with ConfigSpace,
@@ -59,10 +41,11 @@ class RandomSearch(Baseline):
     """
 
     OPTIONS = {"sampler": Option.choice("levels", ("levels", "configspace"))}
+    lazy_space = True  # reads the space only through self.space and self.levels
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        levels = product_levels(self.space) if self._options["sampler"] == "levels" else None
+        levels = self.levels if self._options["sampler"] == "levels" else None
         self._names = list(levels or ())
         self._levels = list((levels or {}).values())
         self._sizes = [len(values) for values in self._levels]

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
+import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,6 +223,17 @@ def run(argv: list[str] | None = None, prog: str = f"{PROG} run") -> int:
     args = _run_parser(prog).parse_args(argv)
     if args.list:
         return _list(args, prog)
+    # started before the configuration is even read, so that its imports overlap all of the suite's own; a
+    # configuration error ends it unused
+    figure = None if args.no_plot else FigureProcess()
+    try:
+        return _configured_run(args, prog, figure)
+    finally:
+        if figure is not None:
+            figure.close()
+
+
+def _configured_run(args: argparse.Namespace, prog: str, figure: FigureProcess | None) -> int:
     from suite.grid import build_config
 
     try:
@@ -228,7 +242,7 @@ def run(argv: list[str] | None = None, prog: str = f"{PROG} run") -> int:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     try:
-        return _run(config, plot=not args.no_plot, progress=not args.quiet, fresh=args.fresh)
+        return _run(config, figure, progress=not args.quiet, fresh=args.fresh)
     except ValueError as error:  # an unreachable scheduler, batch options dask-jobqueue refuses: all of it, one line
         print(f"{prog}: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
@@ -245,7 +259,48 @@ def _start_log(experiment: Path) -> logging.Handler:
     return handler
 
 
-def _run(config: Any, plot: bool, progress: bool, fresh: bool) -> int:
+class FigureProcess:
+    """The hypervolume figure, drawn by a child process that imports the plotting stack while the runs go on.
+
+    matplotlib and pandas take over a second to import and the figure most of another: in this process they
+    would come after the runs; in a child started before them (``analysis.plots.serve``) the imports run on
+    another core meanwhile. The child is told the experiment when the runs are done, and ended unused otherwise.
+    """
+
+    def __init__(self) -> None:
+        # the child imports this checkout's ``analysis``, whichever way the suite was started
+        root = str(Path(__file__).resolve().parents[1])
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+        self._child = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from analysis.plots import serve; sys.exit(serve())"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+    def draw(self, experiment: Path) -> Path:
+        """The figure of ``experiment`` (written to its ``figures/``); ValueError saying why there is none."""
+        request = json.dumps({"experiment": str(experiment.resolve()), "out": str(experiment.resolve() / "figures")})
+        answer = ""
+        if self._child.poll() is None:
+            try:
+                answer, _ = self._child.communicate(request + "\n")
+            except BrokenPipeError:  # it died before it read the request; its traceback is on stderr
+                self._child.wait()
+        if self._child.returncode != 0 or not answer.strip():
+            raise ValueError(f"the figure process failed (exit code {self._child.returncode})")
+        found = json.loads(answer.strip().splitlines()[-1])  # its last line: a library may have printed before
+        if "error" in found:
+            raise ValueError(found["error"])
+        return Path(found["figure"])
+
+    def close(self) -> None:
+        """End the child if it is still there (no run finished, or an error stopped the suite)."""
+        if self._child.returncode is None:
+            self._child.kill()
+            self._child.communicate()
+
+
+def _run(config: Any, figure: FigureProcess | None, progress: bool, fresh: bool) -> int:
+    """Run the grid, then have ``figure`` (None: no figure) draw hypervolume over time."""
     from suite.cluster import open_client
     from suite.dispatch import local_workers, run_grid
 
@@ -281,12 +336,10 @@ def _run(config: Any, plot: bool, progress: bool, fresh: bool) -> int:
         for outcome in failed:
             print(f"  {outcome.spec.task} / {outcome.spec.baseline} / seed {outcome.spec.seed}: {outcome.error}",
                   file=sys.stderr)
-    if plot and done:
-        from analysis import plot_experiment
-
+    if figure is not None and done:
+        sys.stdout.flush()  # our lines before whatever the figure process writes on stderr
         try:
-            figure = plot_experiment(experiment, experiment / "figures")
-            print(f"hypervolume over time: {figure}")
+            print(f"hypervolume over time: {figure.draw(experiment)}")
         except ValueError as error:  # the runs are done and kept; only the figure could not be drawn
             print(f"warning: no hypervolume figure: {error}", file=sys.stderr)
     return 1 if failed else 0

@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator, Literal
 
 
 from baselines import BASELINES, Baseline
-from baselines.base import OptionError
+from baselines.base import LazySpace, OptionError
 from suite.evaluators import Evaluator
 from suite.loops import ReplayMismatch, run_wall, simulate
 from suite.metadata import RunKey, RunMetadata, load_metadata
@@ -79,7 +79,10 @@ def make_baseline(name: str, task: Task, seed: int, options: dict[str, Any]) -> 
             extra["known"] = task.known_objectives
         if task.context is not None:
             extra["context"] = task.context
-        return cls(task.space, task.objectives, task.fidelity, seed, **extra, **options)
+        # a baseline that may take its space lazily gets it so: a table's ConfigurationSpace costs the import
+        # of ConfigSpace (over a second), which random search over the table's levels never needs
+        space = LazySpace(lambda: task.space, task.levels) if cls.lazy_space else task.space
+        return cls(space, task.objectives, task.fidelity, seed, **extra, **options)
     except OptionError as error:  # a TypeError from inside a baseline is its bug, reported as such
         raise ValueError(f"baseline {name!r}: bad options {options}: {error}") from None
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from suite.metadata import RunMetadata, timestamp
-from suite.results_format import METADATA, PARQUET, REDO, ROWS, ResultsError, Row, iter_rows, read_rows, to_json
+from suite.results_format import METADATA, PARQUET, REDO, ROWS, ResultsError, Row, iter_rows, rows_table, to_json
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -73,11 +73,13 @@ class RunWriter:
 
 def compact(folder: Path) -> int:
     """Write the rows of ``folder``'s .jsonl to its parquet (whole or not at all) and return their number."""
-    frame = read_rows(folder / ROWS)
+    import pyarrow.parquet as pq
+
+    table = rows_table(list(iter_rows(folder / ROWS)))
     tmp = folder / (PARQUET + ".tmp")
-    frame.to_parquet(tmp, index=False)
+    pq.write_table(table, tmp)
     os.replace(tmp, folder / PARQUET)
-    return len(frame)
+    return table.num_rows
 
 
 def recover_rows(path: Path) -> list[Row]:

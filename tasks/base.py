@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -130,6 +130,10 @@ class Task(ABC):
     name: str
     version: str
     space: ConfigurationSpace
+    #: the space as a plain product of finite levels (parameter name -> its levels, in the order the space
+    #: lists them) where the task knows it is one without building ``space`` (a table's grid), else None.
+    #: A baseline that only draws levels reads this and never imports ConfigSpace (``Baseline.levels``).
+    levels: Mapping[str, Sequence[Any]] | None = None
     objectives: tuple[Objective, ...]
     fidelity: Fidelity | None = None
     #: fixed per task, in normalised objective space (every objective scaled to [0, 1] by its bounds)

@@ -168,6 +168,7 @@ class TableTask(Task):
             raise ValueError(f"task {self.name!r}: known objectives {undeclared} are not among its objectives "
                              f"{self.objective_names}")
         self.known = layout.known
+        self.levels = layout.levels  # the grid ``space`` is made from: see space_from_levels
         self._layout = layout
         self._load = load
 

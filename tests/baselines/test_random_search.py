@@ -14,6 +14,7 @@ from ConfigSpace import (
 )
 from scipy.stats import chisquare
 
+from baselines.base import LazySpace
 from baselines.random_search import BLOCK, RandomSearch, product_levels
 from tasks.base import Objective, to_python
 
@@ -89,3 +90,73 @@ def test_an_unknown_sampler_is_refused() -> None:
 
     with pytest.raises(OptionError, match="sampler must be one of levels, configspace"):
         RandomSearch(grid(), OBJECTIVES, None, seed=0, sampler="sobol")
+
+
+def test_a_table_task_states_the_levels_its_space_is_made_of_in_the_same_order() -> None:
+    """``Task.levels`` of every table equals what ``product_levels`` reads from the ConfigurationSpace built
+    from it (order and Python types included), so the levels sampler draws the same values either way."""
+    from tasks import TASKS, make_task
+    from tasks.tables.table import TableTask
+
+    tables = []
+    for name in TASKS.names():
+        try:
+            task = make_task(name)
+        except (OSError, ValueError, RuntimeError, ImportError):
+            continue  # a live task whose device or meter is not here: no table
+        if isinstance(task, TableTask):
+            tables.append(task)
+    assert len(tables) >= 15
+    for task in tables:
+        baseline = RandomSearch(LazySpace(lambda: pytest.fail("space built"), task.levels), OBJECTIVES, None, 0)
+        from_space = product_levels(task.space)
+        assert from_space is not None
+        assert list(baseline.levels.items()) == list(from_space.items()), task.name
+        assert [[type(v) for v in values] for values in baseline.levels.values()] == \
+            [[type(v) for v in values] for values in from_space.values()], task.name
+
+
+def test_a_table_run_gives_the_rows_of_a_run_on_the_configspace_built_levels() -> None:
+    """The suite's run (``make_baseline``: the task's levels, no space built) against random search handed the
+    table's real ConfigurationSpace (levels read by ``product_levels``, as before ``Task.levels``)."""
+    from suite.lifecycle import make_baseline
+    from suite.loops import simulate
+    from suite.spec import Budget
+    from tasks import make_task
+
+    def rows(baseline: RandomSearch, task) -> list[dict]:  # type: ignore[no-untyped-def]
+        found: list[dict] = []
+        simulate(baseline, task, 4, Budget(evaluations=BLOCK + 50), 2, found.append)
+        return found
+
+    lazy_task = make_task("nb201-cifar10")
+    lazy = rows(make_baseline("random_search", lazy_task, 4, {}), lazy_task)
+    assert "space" not in vars(lazy_task)  # the cached ConfigurationSpace was never built
+    task = make_task("nb201-cifar10")
+    assert lazy == rows(RandomSearch(task.space, task.objectives, task.fidelity, 4), task)
+    assert len({row["config"] for row in lazy}) > 1000  # a real draw over the 15,625 cells, not a constant
+
+
+def test_a_lazy_space_is_built_once_on_first_access_and_subclasses_with_an_init_get_a_real_one() -> None:
+    built: list[ConfigurationSpace] = []
+
+    def make() -> ConfigurationSpace:
+        built.append(grid())
+        return built[-1]
+
+    baseline = RandomSearch(LazySpace(make), OBJECTIVES, None, seed=5)  # no levels given: read from the space
+    assert baseline.space is built[0] and baseline.space is built[0] and len(built) == 1
+    assert configs(baseline, 5) == configs(RandomSearch(grid(), OBJECTIVES, None, seed=5), 5)
+
+    class Plain(RandomSearch):
+        pass
+
+    class OwnInit(RandomSearch):
+        def __init__(self, space: ConfigurationSpace, *args: object, **kwargs: object) -> None:
+            self.names = list(space)  # reads the argument: must be handed a real space
+            super().__init__(space, *args, **kwargs)
+
+    assert RandomSearch.lazy_space and Plain.lazy_space and not OwnInit.lazy_space
+    replaced = grid()
+    baseline.space = replaced  # a plug-in may set its space, as when it was a plain attribute
+    assert baseline.space is replaced
