@@ -1,12 +1,13 @@
 """ParEGO as it runs against ParEGO with SMAC's and ConfigSpace's own code paths: time per trial and quality.
 
 ParEGO predicts with a plain loop over its trees (``_TreeLoopEnsemble`` in baselines/parego.py), draws
-SMAC's random configurations in one batch (``_BatchSampledSpace``) and answers ``Configuration``'s ``==``,
-``hash`` and ``[]`` from vectors and memos while SMAC runs (``_fast_configurations``). The reference run
-``--reference smac-paths`` (default) patches SMAC's own ``all_trees_pred`` (joblib ``Parallel`` with
-``n_jobs=1`` and sklearn's input validation), ConfigSpace's own ``sample_configuration`` (five configurations
-per round) and ConfigSpace's own ``Configuration`` methods back in; ``--reference configspace-methods``
-only the last (the same answers, so the same trials in every seed). Both run through the same ParEGO
+SMAC's random configurations in one batch (``_BatchSampledSpace``), answers ``Configuration``'s ``==``,
+``hash`` and ``[]`` from vectors and memos while SMAC runs (``_fast_configurations``) and predicts SMAC's
+incumbent estimate in one call (``_BatchBestSelector``). The reference run ``--reference smac-paths``
+(default) patches SMAC's own ``all_trees_pred`` (joblib ``Parallel`` with ``n_jobs=1`` and sklearn's input
+validation), ConfigSpace's own ``sample_configuration`` (five configurations per round), ConfigSpace's own
+``Configuration`` methods and SMAC's own ``_get_x_best`` back in; ``--reference same-answers`` only the last
+two (the same answers, so the same trials in every seed). Both run through the same ParEGO
 wrapper and the simulated-clock loop, interleaved seed by seed (alternating which goes first). Prints wall
 seconds per trial (medians), the ratio, the final hypervolume (expected objectives, normalised), a two-sided
 Mann-Whitney U test over the seeds, and in how many seeds both proposed the same configurations (the batch
@@ -14,7 +15,7 @@ draws consume the random stream in another order, so against smac-paths they dif
 acquisition on).
 
     python benchmarks/parego_speed.py [--task fcnet-naval] [--seeds 10] [--budget 100]
-                                      [--reference smac-paths|configspace-methods]
+                                      [--reference smac-paths|same-answers]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 from unittest.mock import patch
 
 from ConfigSpace import ConfigurationSpace
+from smac.main.config_selector import ConfigSelector
 from smac.model.random_forest.random_forest import EPMRandomForest
 
 from baselines import parego
@@ -41,10 +43,12 @@ def run(task: Task, variant: str, seed: int, budget: int) -> tuple[float, float,
     reference = variant == "smac-paths"
     predict = EPMRandomForest.all_trees_pred if reference else _TreeLoopEnsemble.all_trees_pred
     sample = ConfigurationSpace.sample_configuration if reference else _BatchSampledSpace.sample_configuration
-    methods = contextlib.nullcontext if variant != "parego" else parego._fast_configurations
+    methods = parego._fast_configurations if variant == "parego" else contextlib.nullcontext
+    x_best = parego._BatchBestSelector._get_x_best if variant == "parego" else ConfigSelector._get_x_best
     with patch.object(_TreeLoopEnsemble, "all_trees_pred", predict), \
             patch.object(_BatchSampledSpace, "sample_configuration", sample), \
-            patch.object(parego, "_fast_configurations", methods):
+            patch.object(parego, "_fast_configurations", methods), \
+            patch.object(parego._BatchBestSelector, "_get_x_best", x_best):
         started = time.perf_counter()
         simulate(ParEGO(task.space, task.objectives, None, seed), task, seed, Budget(evaluations=budget), 1,
                  rows.append)
@@ -54,7 +58,7 @@ def run(task: Task, variant: str, seed: int, budget: int) -> tuple[float, float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--reference", choices=("smac-paths", "configspace-methods"), default="smac-paths")
+    parser.add_argument("--reference", choices=("smac-paths", "same-answers"), default="smac-paths")
     reference = parser.parse_known_args()[0].reference
     results = compare(__doc__.splitlines()[0], (reference, "parego"), run)
     same = sum(old[2] == new[2] for old, new in zip(results[reference], results["parego"]))
