@@ -158,6 +158,8 @@ _configspace_equal = Configuration.__eq__
 _configspace_hash = Configuration.__hash__
 _configspace_getitem = Configuration.__getitem__
 _MISSING = object()
+#: remembered hashes per space before the memo starts over
+_MAX_HASHES = 200_000
 
 
 class _SpaceFacts:
@@ -217,6 +219,8 @@ def _memo_hash(self: Configuration) -> int:
     key = self._vector.tobytes()
     found = hashes.get(key)
     if found is None:
+        if len(hashes) >= _MAX_HASHES:  # a long run's neighbours: start over rather than grow without end
+            hashes.clear()
         found = hashes[key] = _configspace_hash(self)
     return found
 
