@@ -6,7 +6,7 @@ with the same baseline's at 1 worker. Prints a table and writes a figure.
 
     python benchmarks/async_degradation.py [--tasks fcnet-naval] [--seeds 5] [--budget 50]
                                            [--workers 1,4,16] [--baselines a,b,...] [--jobs 2]
-                                           [--runs FILE.jsonl] [--figure docs/figures/async_degradation.png]
+                                           [--runs FILE.jsonl [--no-run]] [--figure docs/figures/async_degradation.png]
 
 ``--runs`` keeps every finished run (one JSON line, benchmarks/runs_cache.py) and reuses the runs it already
 holds, so a costly baseline can be run with fewer seeds or a smaller budget in a second call; the table and
@@ -82,6 +82,8 @@ def main() -> None:
     parser.add_argument("--plugin", action="append", default=[],
                         help="a module that registers a plug-in baseline (examples.my_baseline)")
     parser.add_argument("--runs", type=Path, default=None, help="JSON lines of finished runs, read and extended")
+    parser.add_argument("--no-run", action="store_true",
+                        help="print the table and figure from --runs alone (a baseline missing runs is marked)")
     args = parser.parse_args()
     for module in args.plugin:
         BASELINES.load_module(module)
@@ -100,7 +102,7 @@ def main() -> None:
     results = [(k["task"], k["baseline"], k["workers"], k["seed"], k["budget"], *(r[f] for f in FIELDS))
                for k, r in ((json.loads(key), r) for key, r in cached.items()) if not k["options"]]
     done = {r[:5] for r in results}
-    jobs = [job for job in wanted if job not in done]
+    jobs = [] if args.no_run else [job for job in wanted if job not in done]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for future in as_completed([pool.submit(one_run, job) for job in jobs]):  # kept as each one ends
             result = future.result()
