@@ -11,9 +11,11 @@ every time as a multiple of the Dask import: on a shared, loaded machine the rat
 Next to the wall time, the CPU time (user + system) of the command and every process it waited for (the
 figure process included): on a loaded machine it stays near what the command costs on an idle one, where the
 wall time does not. ``--stages`` also prints, for one small job, the wall and CPU time at which each stage
-ended (arguments checked, Dask cluster up, runs done, figure drawn).
+ended (arguments checked, Dask cluster up, runs done, figure drawn). ``--compare DIR`` also times the small
+job of another checkout, in turns with this one's (so both see the same load), e.g. the commit before a change:
 
-    python benchmarks/startup.py [--repeats 3] [--stages]
+    git archive <commit> | tar -x -C /tmp/before
+    python benchmarks/startup.py [--repeats 3] [--stages] [--compare /tmp/before]
 """
 
 from __future__ import annotations
@@ -94,7 +96,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--stages", action="store_true", help="also time the stages of one small job")
+    parser.add_argument("--compare", type=Path, metavar="DIR", help="another checkout whose small job to time too")
     args = parser.parse_args()
+    if args.compare is not None and not (args.compare / "run_suite.py").is_file():
+        parser.error(f"--compare: no run_suite.py in {args.compare}")
     suite = [sys.executable, str(ROOT / "run_suite.py")]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -106,10 +111,14 @@ def main() -> None:
         }
         times = {name: [wall(command, expect, folder) for _ in range(args.repeats)]
                  for name, (command, expect) in commands.items()}
-        times["small job, figure included"] = [
-            wall([*suite, *SMALL_JOB, "--results", str(folder / f"results-{i}")], 0, folder)
-            for i in range(args.repeats)]
-        figures = list(folder.glob("results-*/default/figures/hypervolume_over_time.png"))
+        jobs = {"small job, figure included": suite}
+        if args.compare is not None:
+            jobs[f"small job of {args.compare.name}"] = [sys.executable, str(args.compare.resolve() / "run_suite.py")]
+        for i in range(args.repeats):  # in turns, so that a change of load falls on both alike
+            for j, (name, job) in enumerate(jobs.items()):
+                result = wall([*job, *SMALL_JOB, "--results", str(folder / f"results-{j}-{i}")], 0, folder)
+                times.setdefault(name, []).append(result)
+        figures = list(folder.glob("results-0-*/default/figures/hypervolume_over_time.png"))
         if len(figures) != args.repeats:
             raise SystemExit(f"the small job wrote {len(figures)} figures in {args.repeats} runs")
         breakdown = stages(folder) if args.stages else ""

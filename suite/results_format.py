@@ -19,6 +19,7 @@ configurations and info are JSON.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import math
 from pathlib import Path
@@ -155,51 +156,70 @@ def iter_rows(path: Path) -> Iterator[Row]:
             raise ResultsError(f"{path}: line {number} is damaged (not JSON); {REDO}") from None
 
 
-def rows_table(rows: Sequence[Row]) -> pa.Table:
-    """The rows as the Arrow table that ``pandas.DataFrame.from_records(rows).to_parquet`` wrote before, column
-    for column: the columns in order of first appearance; a column of only None is null, of integers int64, of
-    numbers with a float, a None or a row without it float64 (pandas fills a missing value with NaN), of
-    strings large_string, of booleans bool (None and missing values are null in each).
+def rows_table(path: Path) -> pa.Table:
+    """The rows of a .jsonl file (as ``iter_rows`` reads them) as the Arrow table that
+    ``pandas.DataFrame.from_records(rows).to_parquet`` wrote before, column for column: in order of first
+    appearance; a column of only None is null, of integers int64, of numbers with a float, a None or a row
+    without it float64 (pandas fills a missing value with NaN), of strings large_string, of booleans bool
+    (None and missing values null).
 
     Without pandas, which costs a run half a second to import, and without ``pyarrow.array``, which imports
-    it: pyarrow's JSON reader parses the rows into the types found here (JSON numbers round-trip exactly).
-    The one difference is that the file carries no pandas schema metadata, which no reader needs
-    (``pd.read_parquet`` reads back the same columns and dtypes).
+    it: pyarrow's JSON reader parses the file (in C++, several times faster than ``json.loads`` per row;
+    JSON numbers round-trip exactly), then each column is cast to its type above, or the file read again
+    into them where the reader took a string for a date. The one difference is that the file carries no
+    pandas schema metadata, which no reader needs (``pd.read_parquet`` reads back the same columns and dtypes).
     """
-    import io
-
     import pyarrow as pa
     import pyarrow.json as pa_json
 
-    names: dict[str, None] = {}
-    for row in rows:
-        names.update(dict.fromkeys(row))
+    data = path.read_bytes()
+    head, _, last = data.rpartition(b"\n")
+    if last.strip():  # no newline after the last line: dropped if torn, as iter_rows drops it
+        try:
+            json.loads(last)
+        except json.JSONDecodeError:
+            data = head + b"\n"
+    if not data.strip():
+        return pa.schema([]).empty_table()
+
+    def read(schema: pa.Schema | None) -> pa.Table:
+        # one block: columns in order of first appearance, and no row split between blocks
+        options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error") if schema else None
+        try:
+            return pa_json.read_json(io.BytesIO(data), read_options=pa_json.ReadOptions(block_size=len(data)),
+                                     parse_options=options)
+        except pa.ArrowInvalid as error:
+            list(iter_rows(path))  # a damaged line: refused there, with its number
+            raise ResultsError(f"{path}: {error}; a parquet column has one type") from None
+
+    inferred = read(None)
     fields = []
-    for name in names:
-        values = [row.get(name) for row in rows]
-        missing = any(name not in row for row in rows)
-        kinds = {type(v) for v in values if v is not None}
-        if not kinds:
-            kind = pa.float64() if missing else pa.null()
-        elif kinds == {int} and None not in values and not missing:
-            kind = pa.int64()
-        elif kinds <= {int, float}:
-            kind = pa.float64()
-        elif kinds == {str}:
+    for field in inferred.schema:
+        if pa.types.is_boolean(field.type) or pa.types.is_floating(field.type):
+            kind = field.type
+        elif pa.types.is_integer(field.type):
+            kind = pa.float64() if inferred[field.name].null_count else pa.int64()
+        elif pa.types.is_null(field.type):
+            kind = pa.null() if _in_every_row(field.name, data, inferred.num_rows, path) else pa.float64()
+        elif pa.types.is_string(field.type) or pa.types.is_temporal(field.type):
             kind = pa.large_string()
-        elif kinds == {bool}:
-            kind = pa.bool_()
         else:
-            raise ResultsError(f"column {name!r} mixes values of types {', '.join(sorted(k.__name__ for k in kinds))}"
-                               "; a parquet column has one type")
-        fields.append(pa.field(name, kind))
+            raise ResultsError(f"{path}: column {field.name!r} holds nested values ({field.type}); a row holds "
+                               "numbers, strings, booleans and nulls")
+        fields.append(pa.field(field.name, kind))
     schema = pa.schema(fields)
-    if not rows:
-        return schema.empty_table()
-    lines = "".join(to_json(row) + "\n" for row in rows).encode()
-    return pa_json.read_json(io.BytesIO(lines), read_options=pa_json.ReadOptions(block_size=len(lines)),
-                             parse_options=pa_json.ParseOptions(explicit_schema=schema,
-                                                                unexpected_field_behavior="error"))
+    if any(pa.types.is_temporal(field.type) for field in inferred.schema):
+        return read(schema)  # the strings as written, not the dates the reader made of them
+    return inferred.cast(schema)
+
+
+def _in_every_row(name: str, data: bytes, n_rows: int, path: Path) -> bool:
+    """Whether every row of ``data`` (the file at ``path``) has the column ``name``, whose values are all null."""
+    # rows are flat and a quote inside a string is escaped, so ``"name": null`` as the writer writes it (to_json)
+    # occurs once in each row that has it: as many as rows proves it; fewer is checked on the parsed rows
+    if data.count(_PLAIN.encode(name).encode() + b": null") == n_rows:
+        return True
+    return all(name in row for row in iter_rows(path))
 
 
 def read_rows(path: Path) -> pd.DataFrame:

@@ -75,7 +75,7 @@ def compact(folder: Path) -> int:
     """Write the rows of ``folder``'s .jsonl to its parquet (whole or not at all) and return their number."""
     import pyarrow.parquet as pq
 
-    table = rows_table(list(iter_rows(folder / ROWS)))
+    table = rows_table(folder / ROWS)
     tmp = folder / (PARQUET + ".tmp")
     pq.write_table(table, tmp)
     os.replace(tmp, folder / PARQUET)

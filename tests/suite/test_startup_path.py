@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from suite.results_format import ResultsError, Row, make_row, rows_table
+from suite.results_format import ResultsError, Row, iter_rows, make_row, rows_table
 from suite.writer import compact
 from tasks.base import Result, Trial
 
@@ -44,6 +44,8 @@ CASES = {
     "booleans and None": [{"flag": True, "none": None}, {"flag": None, "none": None}, {"flag": False}],
     "a column missing in a row": [{"s": "a", "i": 1, "b": True, "n": None}, {"z": 1}],
     "floats at their edges": [{"x": 0.1 + 0.2}, {"x": 1 / 3}, {"x": 5e-324}, {"x": 1.7976931348623157e308}, {"x": -0.0}],
+    "strings that look like dates": [{"when": "2024-01-01", "at": "2024-01-01T10:00:00"}, {"when": "x", "at": None}],
+    "an integer then a float": [{"x": 1}, {"x": 2.5}, {"x": 3}],
     "no rows": [],
 }
 
@@ -63,9 +65,10 @@ def test_a_parquet_written_by_pyarrow_alone_holds_what_pandas_wrote(rows: list[R
     pd.testing.assert_frame_equal(pd.read_parquet(written / "evaluations.parquet"), pd.read_parquet(reference))
 
 
-def test_a_column_of_mixed_types_is_refused_in_one_line() -> None:
-    with pytest.raises(ResultsError, match="column 'x' mixes values of types int, str"):
-        rows_table([{"x": 1}, {"x": "a"}])
+def test_a_column_of_mixed_types_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "rows.jsonl").write_text('{"x": 1}\n{"x": "a"}\n')
+    with pytest.raises(ResultsError, match="changed from number to string in row 1; a parquet column has one type"):
+        rows_table(tmp_path / "rows.jsonl")
 
 
 @pytest.mark.parametrize("plot", [True, False], ids=["figure", "no-plot"])
@@ -92,3 +95,15 @@ def test_a_table_run_of_random_search_imports_neither_configspace_nor_scipy_stat
     assert pq.read_table(tmp_path / "default/fcnet-naval/random_search/0/evaluations.parquet").num_rows == 30
     figure = tmp_path / "default/figures/hypervolume_over_time.png"
     assert figure.exists() == plot and (f"hypervolume over time: {figure}" in output) == plot
+
+
+def test_a_last_line_without_its_newline_is_kept_a_torn_one_dropped_and_a_damaged_one_refused(tmp_path: Path) -> None:
+    """As ``iter_rows`` reads a .jsonl (the rows a resumed run replays)."""
+    lines = [json.dumps(row) for row in suite_rows()]
+    path = tmp_path / "evaluations.jsonl"
+    for text, rows in (("\n".join(lines), 3), ("\n".join(lines) + "\n" + lines[0][:30], 3)):
+        path.write_text(text)
+        assert rows_table(path).num_rows == rows == len(list(iter_rows(path)))
+    path.write_text("\n".join([lines[0], lines[1][:30], lines[2]]) + "\n")
+    with pytest.raises(ResultsError, match="line 2 is damaged"):
+        rows_table(path)
