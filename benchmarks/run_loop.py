@@ -10,7 +10,9 @@ in the same run: a bare loop, and syne-tune's simulator where syne-tune is insta
   ``UserBlackboxBackend`` and ``SimulatorCallback`` (the simulator of syne-tune's blackbox repository).
   syne-tune is no dependency of this suite; to time it, install it beside the suite with
   ``pip install -c constraints.txt syne-tune`` (or, to keep it out of the suite's environment,
-  ``pip install --no-deps --target DIR syne-tune dill sortedcontainers`` and run with ``PYTHONPATH=DIR``).
+  ``pip install --no-deps --target DIR syne-tune dill sortedcontainers "huggingface_hub<1" requests urllib3
+  idna charset_normalizer certifi`` and run with ``PYTHONPATH=DIR``: syne-tune 0.16's blackbox repository
+  imports huggingface_hub, whose 1.x imports httpx2).
 
     python benchmarks/run_loop.py [--task fcnet-naval] [--evaluations 100000] [--syne-tune-trials 1000]
 
