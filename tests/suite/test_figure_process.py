@@ -65,14 +65,6 @@ def test_the_figure_has_the_pixels_it_has_with_seaborns_own_theme(experiment: Pa
     assert np.array_equal(pixels(ours), pixels(theirs))
 
 
-def test_the_figure_process_draws_the_figure_drawn_in_process(experiment: Path, tmp_path: Path) -> None:
-    png = FigureProcess().draw(experiment)
-    assert png == experiment.resolve() / "figures" / "hypervolume_over_time.png"
-    assert png.with_suffix(".pdf").stat().st_size > 1000
-    matplotlib.rcdefaults()
-    assert np.array_equal(pixels(png), pixels(plots.plot_experiment(experiment, tmp_path)))
-
-
 def test_what_the_figure_process_cannot_draw_is_a_value_error_with_its_reason(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not exist"):
         FigureProcess().draw(tmp_path / "nope")

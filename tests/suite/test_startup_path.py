@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.image
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from analysis import plot_experiment
 from suite.results_format import ResultsError, Row, iter_rows, make_row, rows_table
 from suite.writer import compact
 from tasks.base import Result, Trial
@@ -71,11 +74,12 @@ def test_a_column_of_mixed_types_is_refused_in_one_line(tmp_path: Path) -> None:
         rows_table(tmp_path / "rows.jsonl")
 
 
-@pytest.mark.parametrize("plot", [True, False], ids=["figure", "no-plot"])
+@pytest.mark.parametrize("plot", [pytest.param(True, marks=pytest.mark.slow), False], ids=["figure", "no-plot"])
 def test_a_table_run_of_random_search_imports_neither_configspace_nor_scipy_stats_nor_pandas(
         plot: bool, tmp_path: Path) -> None:
     """The whole command (arguments, Dask, the run, its files, the figure), in a fresh interpreter: the figure's
-    libraries are imported by the one child process it starts for them, and ``--no-plot`` starts none."""
+    libraries are imported by the one child process it starts for them, which draws what ``plot_experiment``
+    draws in this process, and ``--no-plot`` starts none."""
     flags = ["--baselines", "random_search", "--tasks", "fcnet-naval", "--seeds", "1", "--budget", "30", "--quiet",
              "--results", str(tmp_path), *([] if plot else ["--no-plot"])]
     code = (
@@ -95,6 +99,10 @@ def test_a_table_run_of_random_search_imports_neither_configspace_nor_scipy_stat
     assert pq.read_table(tmp_path / "default/fcnet-naval/random_search/0/evaluations.parquet").num_rows == 30
     figure = tmp_path / "default/figures/hypervolume_over_time.png"
     assert figure.exists() == plot and (f"hypervolume over time: {figure}" in output) == plot
+    if plot:
+        assert figure.with_suffix(".pdf").stat().st_size > 1000
+        in_process = plot_experiment(tmp_path / "default", tmp_path / "in-process")
+        assert np.array_equal(matplotlib.image.imread(figure), matplotlib.image.imread(in_process))
 
 
 def test_a_last_line_without_its_newline_is_kept_a_torn_one_dropped_and_a_damaged_one_refused(tmp_path: Path) -> None:
