@@ -272,9 +272,11 @@ class FigureProcess:
         root = str(Path(__file__).resolve().parents[1])
         path = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+        # its own session: a Ctrl-C at the terminal stops the suite, which ends the child (close), instead of
+        # also interrupting the child's imports with a traceback of their own
         self._child = subprocess.Popen(
             [sys.executable, "-c", "import sys; from analysis.plots import serve; sys.exit(serve())"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, start_new_session=True)
 
     def draw(self, experiment: Path) -> Path:
         """The figure of ``experiment`` (written to its ``figures/``); ValueError saying why there is none."""
