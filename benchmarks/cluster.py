@@ -71,7 +71,7 @@ def live_wall(client: Client, task_name: str, at_once: int, evaluations: int) ->
     evaluation's span."""
     task = make_task(task_name)
     rows: list[dict] = []
-    evaluator = DaskEvaluator(client, task_name)
+    evaluator = DaskEvaluator(client, task)
     started = time.perf_counter()
     run_wall(SameConfiguration(task.space, task.objectives, task.fidelity, 0), task, 0,
              Budget(evaluations=evaluations), at_once, rows.append, evaluator=evaluator)

@@ -57,8 +57,8 @@ def _execute_with_plugins(spec: RunSpec, root: str, plugins: tuple[str, ...]) ->
     return str(execute(spec, Path(root)))
 
 
-def _execute_live(spec: RunSpec, root: Path, client: Client, plugins: tuple[str, ...]) -> str:
-    evaluator = DaskEvaluator(client, spec.task, plugins, spec.resources)
+def _execute_live(spec: RunSpec, task: Task, root: Path, client: Client, plugins: tuple[str, ...]) -> str:
+    evaluator = DaskEvaluator(client, task, plugins, spec.resources)
     try:
         return str(execute(spec, root, evaluator))
     finally:
@@ -237,7 +237,8 @@ def run_grid(
                 waiting = [(i, spec) for i, spec in waiting if i not in started]
                 for index in started:
                     assert live_pool is not None
-                    pending[live_pool.submit(_execute_live, specs[index], root, client, plugins)] = index
+                    pending[live_pool.submit(_execute_live, specs[index], tasks[specs[index].task], root, client,
+                                             plugins)] = index
                 if admission.waiting_for != told:  # logged when it changes, not at every look
                     told = admission.waiting_for
                     if told is not None:

@@ -110,25 +110,36 @@ def cached_task(name: str) -> Task:
     return make_task(name)
 
 
-def _evaluate_on_worker(task_name: str, plugins: tuple[str, ...], trial: Trial, seed: int) -> Result:
+def _evaluate_on_worker(task_name: str, plugins: tuple[str, ...], trial: Trial, seed: int,
+                        described: dict[str, Any]) -> Result:
     from distributed import get_worker
 
     worker = get_worker()
     worker.log_event(START_TOPIC, worker.get_current_task())
     for module in plugins:
         Registry.load_module(module)
-    return evaluate_safely(cached_task(task_name), trial, seed)
+    task = cached_task(task_name)
+    # The run's key was made from the task the client built; a worker rebuilds it by name, possibly on other
+    # hardware (a cluster of CPU and GPU nodes) or data: its rows would be mixed into the run unnoticed.
+    here = task.describe()
+    if here != described:
+        differing = ", ".join(f"{key} {here.get(key)!r} (the run has {described.get(key)!r})"
+                              for key in sorted(set(here) | set(described)) if here.get(key) != described.get(key))
+        raise TaskDataError(f"task {task_name!r} on worker {worker.address} differs from the run's: {differing}; "
+                            "give the run workers like the machine that started it (e.g. Dask resources)")
+    return evaluate_safely(task, trial, seed)
 
 
 class DaskEvaluator(Evaluator):
     """Each evaluation of a wall-clock run is one Dask task that holds ``resources`` (e.g. GPU=1) on its
     worker; a worker that dies mid-evaluation makes Dask run the task again elsewhere."""
 
-    def __init__(self, client: Client, task_name: str, plugins: tuple[str, ...] = (),
+    def __init__(self, client: Client, task: Task, plugins: tuple[str, ...] = (),
                  resources: dict[str, float] | None = None) -> None:
         client.subscribe_topic(START_TOPIC, _on_start)
         self._executor = client.get_executor(pure=False, resources=resources or None)
-        self._task_name = task_name
+        self._task_name = task.name
+        self._described = task.describe()
         self._plugins = plugins
         # weak: a future the run loop has dropped releases its Dask future, so workers free its result
         self._keys: weakref.WeakKeyDictionary[Future[Result], str] = weakref.WeakKeyDictionary()
@@ -136,7 +147,8 @@ class DaskEvaluator(Evaluator):
 
     def submit(self, trial: Trial, seed: int) -> Future[Result]:
         key = f"evaluate-{self._task_name}-{uuid.uuid4().hex}"
-        future = self._executor.submit(_evaluate_on_worker, self._task_name, self._plugins, trial, seed, key=key)
+        future = self._executor.submit(_evaluate_on_worker, self._task_name, self._plugins, trial, seed,
+                                        self._described, key=key)
         self._keys[future] = key
         self._all_keys.append(key)
         return future

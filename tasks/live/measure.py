@@ -7,8 +7,10 @@ the same configuration, seed and epochs are the same measurement.
 
 from __future__ import annotations
 
+import platform
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 import torch
@@ -27,6 +29,26 @@ PROTOCOL: dict[str, Any] = {
     "energy_min_seconds": 1.0,
     "energy_min_passes": 20,
 }
+
+def hardware(device: str | torch.device) -> str:
+    """The model of what ``device`` runs on: the GPU's name, else the CPU's (``/proc/cpuinfo``) or a board's
+    (a Jetson's device tree), else the machine type. Linux leaves ``platform.processor()`` empty."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        # a task built for a GPU on a machine without one still describes itself (its runs are refused)
+        return torch.cuda.get_device_name(device) if torch.cuda.is_available() else "no CUDA device here"
+    for path, field in (("/proc/device-tree/model", None), ("/proc/cpuinfo", "model name")):
+        try:
+            text = Path(path).read_text(errors="replace")
+        except OSError:
+            continue
+        if field is None:
+            return text.strip("\x00\n ")
+        found = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith(field)), None)
+        if found:
+            return found
+    return platform.machine() or "unknown"
+
 
 # A meter integrates over a window of the whole device: two windows open at once would each count both.
 _METER_LOCK = threading.Lock()

@@ -23,7 +23,7 @@ import torch
 from tasks.base import Config, Fidelity, Objective, Result, Task
 from tasks.live.cnn import EPOCHS, Architecture, EpochRecord, cnn_space, log10_parameter_bounds, parameter_count
 from tasks.live.data import SHAPES, Dataset, load_dataset
-from tasks.live.measure import measure
+from tasks.live.measure import hardware, measure
 from tasks.live.meters import select_meter
 
 #: fixed latency normalisation range (ms, batch 1) per data set: the largest networks of the space take
@@ -69,10 +69,16 @@ class LiveCNNTask(Task):
     def data_hash(self) -> str:
         return self.data.sha256()
 
+    @functools.cached_property
+    def device_label(self) -> str:
+        """The torch device and the hardware model behind it, e.g. ``cuda (NVIDIA H200)``."""
+        return f"{self._device} ({hardware(self._device)})"
+
     def describe(self) -> dict[str, Any]:
-        # the device decides the run's identity (suite.metadata.RunKey): latency and energy are the device's,
-        # and training on a GPU is not bitwise the CPU's, so a run resumed on another device would mix the two
-        return {**super().describe(), "device": str(self._device)}
+        # the device and its hardware model decide the run's identity (suite.metadata.RunKey): latency and
+        # energy are the hardware's, and training on a GPU is not bitwise the CPU's, so a run resumed on
+        # another device, or on another GPU model, would mix the two
+        return {**super().describe(), "device": self.device_label}
 
     def known_objectives(self, config: Config) -> dict[str, float]:
         """``log10_params`` computed from the layer shapes, the very value ``evaluate`` reports (no data read)."""

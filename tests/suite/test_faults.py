@@ -165,7 +165,7 @@ def test_a_worker_killed_during_a_live_evaluation_loses_and_duplicates_nothing(
     rows: list[dict] = []
     with dask_processes(tmp_path / "dask", {"a": [], "b": []}) as dask, \
             Client(scheduler_file=str(dask.scheduler_file), timeout="10s") as client:
-        evaluator = DaskEvaluator(client, "toy-live", ("cluster_toy_plugin",))
+        evaluator = DaskEvaluator(client, ToyLiveTask(), ("cluster_toy_plugin",))
         loop = threading.Thread(target=run_wall, args=(Scripted(behaviours), ToyLiveTask(), 0,
                                                        Budget(evaluations=6), 2, rows.append, evaluator))
         loop.start()
@@ -182,3 +182,27 @@ def test_a_worker_killed_during_a_live_evaluation_loses_and_duplicates_nothing(
     assert sorted(by_id) == list(range(6)) and len(rows) == 6  # nothing lost, nothing twice
     assert all(r["status"] == "ok" for r in rows), [r["reason"] for r in rows]
     assert json.loads(by_id[0]["info"])["where"] != victim  # evaluated again, on the surviving worker
+
+
+class _ToyOnOtherHardware(ToyLiveTask):
+    """The toy task as the client would describe it on other hardware than the workers'."""
+
+    def describe(self) -> dict:
+        return {**super().describe(), "device": "cuda (a GPU the workers do not have)"}
+
+
+@pytest.mark.slow
+def test_a_worker_whose_task_differs_from_the_runs_refuses_to_evaluate(tmp_path: Path) -> None:
+    from suite.evaluators import DaskEvaluator
+    from tasks.base import TaskDataError
+
+    trial = Trial(id=0, config={"behaviour": "ok", "x": 0.25}, fidelity=None)
+    with dask_processes(tmp_path / "dask", {"a": []}) as dask, \
+            Client(scheduler_file=str(dask.scheduler_file), timeout="10s") as client:
+        same = DaskEvaluator(client, ToyLiveTask(), ("cluster_toy_plugin",))
+        assert same.submit(trial, 0).result(timeout=60).objectives["f1"] == 0.25
+        other = DaskEvaluator(client, _ToyOnOtherHardware(), ("cluster_toy_plugin",))
+        with pytest.raises(TaskDataError, match=r"device None \(the run has 'cuda \(a GPU"):
+            other.submit(trial, 0).result(timeout=60)
+        same.close()
+        other.close()

@@ -105,5 +105,16 @@ def test_a_run_measured_on_the_cpu_is_not_resumed_on_a_gpu(shared_data: Callable
     RunWriter(run_folder(tmp_path, spec.experiment, spec.task, spec.baseline, spec.seed),
               RunMetadata.new(spec, on_cpu.describe(), {})).close()
     assert run_state(spec, tmp_path, on_cpu) == ("partial", 0)
-    with pytest.raises(ResultsError, match="holds a run with device 'cpu', this suite asks 'cuda'; .*--fresh"):
+    with pytest.raises(ResultsError, match=r"holds a run with device 'cpu \(.+\)', this suite asks 'cuda \(.+\)'; .*--fresh"):
         run_state(spec, tmp_path, on_gpu)
+
+
+def test_the_run_key_names_the_hardware_model_of_the_device(shared_data: Callable[[str], Path]) -> None:
+    # two CPU (or GPU) models measure other latencies: the model, not only "cpu", is in the run's identity
+    task = PaperCNNTask("flowers17", data_dir=shared_data("flowers17-16px"), device="cpu", demo=True)
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        pytest.skip("no /proc/cpuinfo to read the CPU model from independently")
+    model = next(line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name"))
+    assert task.describe()["device"] == f"cpu ({model})"
