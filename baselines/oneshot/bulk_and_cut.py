@@ -38,7 +38,7 @@ import math
 import time
 import warnings
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import moocore
 import numpy as np
@@ -51,8 +51,10 @@ from torch import nn
 from torch.nn import functional
 
 from tasks.base import Result
-from tasks.live.cnn import BatchLoss
-from tasks.live.training import ModuleTraining
+
+if TYPE_CHECKING:  # a method knows the task's capability by its interface; the task hands it the object
+    from tasks.live.cnn import BatchLoss
+    from tasks.live.training import ModuleTraining
 
 #: the layers a morph understands: sequential conv / linear cells (weight, ReLU, optional batch norm) and pooling
 LAYERS = (nn.Conv2d, nn.Linear, nn.ReLU, nn.BatchNorm2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d, nn.Flatten)
