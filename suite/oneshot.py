@@ -65,13 +65,18 @@ def record_oneshot(
             cost ``search_cost_s`` (the last ``available_s``) is added here.
         budget, n_workers: those of the black-box runs it is compared with.
 
-    Raises ResultsError when the folder already holds a run, ValueError for a negative or NaN cost.
+    Raises ResultsError when the folder already holds a run, ValueError for a negative or NaN cost or for
+    measured and unmeasured architectures mixed.
     """
     folder = run_folder(root, experiment, task.name, method, seed)
     if any((folder / name).exists() for name in (METADATA, ROWS, PARQUET)):
         raise ResultsError(f"{folder}: already holds a run; {REDO}")
     if n_workers < 1:
         raise ValueError(f"n_workers: expected at least 1, got {n_workers}")
+    if len({item.result is None for item in found}) > 1:
+        # measured rows sit on the search's own clock (worker 0) and evaluated ones on the evaluation workers:
+        # mixed, they would overlap on worker 0
+        raise ValueError("found: either every architecture is measured by the search (result) or none is")
     for item in found:
         if not item.available_s >= 0:  # NaN fails too
             raise ValueError(f"available_s: expected seconds >= 0, got {item.available_s} for {item.config}")

@@ -185,3 +185,6 @@ def test_measured_rows_keep_the_search_clock_and_refuse_what_does_not_fit(task: 
     with pytest.raises(ValueError, match="0 <= cost_s <= available_s"):
         record_oneshot(tmp_path, "g", "bulk_and_cut", {}, task, 0, [Found({}, 1.0, {}, measured(3.0, {"seed": 1}))],
                        {}, Budget(seconds=8.0))
+    with pytest.raises(ValueError, match="either every architecture is measured"):
+        record_oneshot(tmp_path, "h", "bulk_and_cut", {}, task, 0,
+                       [found[0], Found({"architecture": "c"}, 5.0)], {}, Budget(seconds=8.0))
