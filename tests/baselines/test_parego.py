@@ -173,3 +173,34 @@ def test_fast_paths_leave_the_trials_unchanged() -> None:
     with patch.object(parego, "_fast_configurations", contextlib.nullcontext), \
             patch.object(parego._BatchBestSelector, "_get_x_best", ConfigSelector._get_x_best):
         assert trials() == fast
+
+
+def test_configspace_methods_are_back_after_an_error_and_only_after_the_last_of_concurrent_users() -> None:
+    import threading
+
+    own = (Configuration.__eq__, Configuration.__hash__, Configuration.__getitem__)
+
+    def installed() -> tuple:
+        return Configuration.__eq__, Configuration.__hash__, Configuration.__getitem__
+
+    with contextlib.suppress(RuntimeError), parego._fast_configurations():
+        assert installed() != own
+        raise RuntimeError("an ask that fails")
+    assert installed() == own
+    # two runs in threads of one Dask worker: the first to finish must not take the fast methods from the other
+    inside, release = threading.Event(), threading.Event()
+
+    def other_run() -> None:
+        with parego._fast_configurations():
+            inside.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other_run)
+    thread.start()
+    inside.wait(10)
+    with parego._fast_configurations():
+        pass
+    assert installed() != own  # the other run still asks
+    release.set()
+    thread.join(10)
+    assert installed() == own
