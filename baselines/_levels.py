@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from baselines.random_search import product_levels
+from baselines.base import plain, product_levels
 from tasks.base import Config, to_python
 
 if TYPE_CHECKING:
@@ -54,12 +54,12 @@ class LevelGrid:
         self.sizes = np.array([bins if v is None else len(v) for v in self._values], dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]])
         self.width = int(self.sizes.sum())
-        self._position = [None if v is None else {_plain(x): i for i, x in enumerate(v)} for v in self._values]
+        self._position = [None if v is None else {plain(x): i for i, x in enumerate(v)} for v in self._values]
         # parameters that share one list of levels (NB201's six edges over the same five operations)
         shared: dict[tuple[Any, ...], list[int]] = {}
         for j, levels in enumerate(self._values):
             if levels is not None and len(levels) > 1:
-                shared.setdefault(tuple(_plain(x) for x in levels), []).append(j)
+                shared.setdefault(tuple(plain(x) for x in levels), []).append(j)
         self._shared = [params for params in shared.values() if len(params) > 1]
 
     def counts(self, indices: np.ndarray) -> np.ndarray:
@@ -78,7 +78,7 @@ class LevelGrid:
                 continue
             position = self._position[j]
             if position is not None:
-                out[j] = position[_plain(config[name])]
+                out[j] = position[plain(config[name])]
             else:
                 unit = float(self.space[name].to_vector(np.array([config[name]]))[0])
                 out[j] = min(int(unit * self.bins), self.bins - 1)
@@ -181,7 +181,3 @@ class LevelHistory:
             self._x.append(indices)
             self._y.append(values)
             self.stale = True
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value

@@ -116,12 +116,13 @@ def product_levels(space: ConfigurationSpace) -> dict[str, list[Any]] | None:
             values = hp.choices
         else:
             return None
-        levels[hp.name] = _plain(values)
+        levels[hp.name] = [plain(v) for v in values]
     return dict(sorted(levels.items()))
 
 
-def _plain(values: Sequence[Any]) -> list[Any]:
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
+def plain(value: Any) -> Any:
+    """A level as a plain Python value (ConfigSpace hands out numpy scalars)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass(frozen=True)
@@ -320,7 +321,7 @@ class Baseline(ABC):
         """The space as a plain product of finite levels, by name in sorted order (``product_levels``), or None.
         Where the task states its levels (a table) they are taken from it, and no ConfigurationSpace is built."""
         if self.__given_levels is not None:
-            return {name: _plain(self.__given_levels[name]) for name in sorted(self.__given_levels)}
+            return {name: [plain(v) for v in self.__given_levels[name]] for name in sorted(self.__given_levels)}
         return product_levels(self.space)
 
     @cached_property

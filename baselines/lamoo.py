@@ -10,7 +10,7 @@ import numpy as np
 
 from baselines._encoding import Encoding
 from baselines.base import BASELINES, Baseline, Option, Proposal, register
-from baselines.random_search import product_levels
+from baselines.base import product_levels
 from tasks.base import Config, Result, Trial, to_python
 
 if TYPE_CHECKING:

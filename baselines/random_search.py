@@ -6,13 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from baselines.base import Baseline, Option, Proposal, product_levels, register
+from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Result, Trial, to_python
 
 #: trials drawn at once by the levels sampler: one numpy call per block instead of one per parameter and trial
 BLOCK = 1024
 
-__all__ = ["BLOCK", "RandomSearch", "product_levels"]  # product_levels moved to baselines.base; importable here still
 
 
 @register("random_search")

@@ -116,7 +116,7 @@ def plain_pymoo(task: Task, seed: int, budget: int) -> float:
     from pymoo.operators.sampling.rnd import IntegerRandomSampling
     from pymoo.problems.static import StaticProblem
 
-    from baselines.random_search import product_levels
+    from baselines.base import product_levels
     from baselines.sms_emoa import SMSEMOA as Ours
 
     levels = product_levels(task.space)

@@ -11,7 +11,6 @@ import argparse
 import importlib
 import json
 import logging
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -267,26 +266,37 @@ class FigureProcess:
     another core meanwhile. The child is told the experiment when the runs are done, and ended unused otherwise.
     """
 
+    #: seconds the child may take to draw once asked (a figure of thousands of runs takes minutes); then killed
+    TIMEOUT_S = 1800.0
+
     def __init__(self) -> None:
         # the child imports this checkout's ``analysis``, whichever way the suite was started
         root = str(Path(__file__).resolve().parents[1])
-        path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+        code = f"import sys; sys.path.insert(0, {root!r}); from analysis.plots import serve; sys.exit(serve())"
         # its own session: a Ctrl-C at the terminal stops the suite, which ends the child (close), instead of
         # also interrupting the child's imports with a traceback of their own
-        self._child = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from analysis.plots import serve; sys.exit(serve())"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, start_new_session=True)
+        self._child: subprocess.Popen[str] | None = None
+        try:
+            self._child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           text=True, start_new_session=True)
+        except OSError as error:  # e.g. no process left to start: the runs go on, only the figure is missing
+            self._error = f"the figure process could not start: {error}"
 
     def draw(self, experiment: Path) -> Path:
         """The figure of ``experiment`` (written to its ``figures/``); ValueError saying why there is none."""
+        if self._child is None:
+            raise ValueError(self._error)
         request = json.dumps({"experiment": str(experiment.resolve()), "out": str(experiment.resolve() / "figures")})
         answer = ""
         if self._child.poll() is None:
             try:
-                answer, _ = self._child.communicate(request + "\n")
+                answer, _ = self._child.communicate(request + "\n", timeout=self.TIMEOUT_S)
             except BrokenPipeError:  # it died before it read the request; its traceback is on stderr
                 self._child.wait()
+            except subprocess.TimeoutExpired:
+                self.close()
+                raise ValueError(f"the figure process took over {self.TIMEOUT_S:g} s and was ended; draw the "
+                                 f"figures with: python -m analysis {experiment}") from None
         if self._child.returncode != 0 or not answer.strip():
             raise ValueError(f"the figure process failed (exit code {self._child.returncode})")
         found = json.loads(answer.strip().splitlines()[-1])  # its last line: a library may have printed before
@@ -296,7 +306,7 @@ class FigureProcess:
 
     def close(self) -> None:
         """End the child if it is still there (no run finished, or an error stopped the suite)."""
-        if self._child.returncode is None:
+        if self._child is not None and self._child.returncode is None:
             self._child.kill()
             self._child.communicate()
 

@@ -15,7 +15,8 @@ from ConfigSpace import (
 from scipy.stats import chisquare
 
 from baselines.base import LazySpace
-from baselines.random_search import BLOCK, RandomSearch, product_levels
+from baselines.base import product_levels
+from baselines.random_search import BLOCK, RandomSearch
 from tasks.base import Objective, to_python
 
 OBJECTIVES = (Objective("f1", 0, 1), Objective("f2", 0, 1))

@@ -72,3 +72,11 @@ def test_what_the_figure_process_cannot_draw_is_a_value_error_with_its_reason(tm
     dead.close()  # as if it had died: no answer comes
     with pytest.raises(ValueError, match="the figure process failed"):
         dead.draw(tmp_path)
+
+
+def test_a_figure_process_past_its_time_is_ended_and_named_as_such(tmp_path: Path) -> None:
+    slow = FigureProcess()
+    slow.TIMEOUT_S = 0.001  # it is still importing matplotlib when asked
+    with pytest.raises(ValueError, match=r"took over 0.001 s and was ended; draw the figures with: python -m analysis"):
+        slow.draw(tmp_path)
+    assert slow._child is not None and slow._child.returncode is not None  # ended, not left behind
