@@ -105,7 +105,8 @@ def analyse(
     table = mark_runs(comparison_table(final_values(curves), alpha), runs, aside)
     written += write_table(table, out / f"final_{chosen.column}",
                            f"Final {chosen.label} per task and baseline ({'higher' if chosen.higher_is_better else 'lower'} "
-                           f"is better; front: the reference front of the task, true or best-known); Mann-Whitney U "
+                           f"is better; front: the reference front of the task: true, best-known+runs (a shipped best-known front "
+                           f"joined with the runs) or best-known (the runs alone)); Mann-Whitney U "
                            f"against the best, Holm-adjusted, alpha = {alpha}; incomplete: seeds ranked although "
                            f"failed or incomplete, not_ranked: seeds left out of the statistics (runs.md says why)")
     n_baselines = table["baseline"].nunique()
