@@ -1,5 +1,6 @@
 """Quality and overhead of the baselines: hypervolume regret on tabular tasks, and each wrapper against
-the same algorithm run straight in its own library. Prints tables; every figure is measured in this run.
+the same algorithm run straight in its own library. Prints tables; every figure is measured in this run, except
+with ``--runs``: then cached runs keep the times measured when they ran (other load, perhaps another machine).
 
     python benchmarks/baseline_quality.py quality  [--tasks ...] [--baselines ...] [--seeds 10] [--budget 100]
                                                    [--jobs 2] [--runs FILE.jsonl [--no-run]]
@@ -122,12 +123,14 @@ def quality(args: argparse.Namespace) -> None:
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             for result in pool.map(one_run, jobs):  # in order, each kept as soon as it is back
                 results.append(result)
-                runs_cache.append(args.runs, _key(*result[:3], args.budget), dict(zip(fields, result[3:])))
+                if not result[6]:  # a refusal may be a passing failure or a bug fixed later: it is run again
+                    runs_cache.append(args.runs, _key(*result[:3], args.budget), dict(zip(fields, result[3:])))
     print(f"registered baselines: {', '.join(BASELINES.names())}")
     print(f"final hypervolume regret (lower is better), median [q25, q75] over the seeds (asked: {args.seeds}), "
           f"{args.budget} evaluations, 1 worker; HV/random: median final hypervolume over random search's; "
           "p: one-sided Mann-Whitney U, baseline < random search (regret); p_holm: Holm over the task's baselines; "
-          "s/run: wall seconds, CPU s: CPU seconds of the run's process, medians")
+          "s/run: wall seconds, CPU s: CPU seconds of the run's process, medians"
+          + (" (cached runs: as measured when they ran)" if args.runs else ""))
     print(f"{'task':24s} {'baseline':22s} {'seeds':>5s} {'median regret':>14s} {'q25':>8s} {'q75':>8s} "
           f"{'vs random':>10s} {'HV/random':>10s} {'p':>8s} {'p_holm':>8s} {'s/run':>7s} {'CPU s':>7s}")
     summary: dict[tuple[str, str], str] = {}
