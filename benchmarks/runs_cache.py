@@ -1,7 +1,8 @@
 """A JSON-lines cache of finished benchmark runs, so that a long study resumes where it stopped and a
 costly baseline can be added later. Each line is ``{"key": {...}, "result": {...}}``; the key names
-everything a run's result depends on: the benchmark part, the task, the baseline *and its options*, the
-seed, the budget, the workers where they apply, and the suite's version (a run made by another version of
+everything a run's result depends on: the benchmark part, the task with its version and data hash (an LCBench
+model or a table of other data is another task), the baseline *and its options*, the seed, the budget, the
+workers where they apply, and the suite's version (a run made by another version of
 the suite may propose other trials). Lines of another suite version or of an older layout are left out, and
 the caller is told how many on stderr, so that no stale row is mixed silently into a table.
 
@@ -10,6 +11,7 @@ Own code: a cache of benchmark rows is a dozen lines and no maintained library f
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -24,11 +26,28 @@ def suite_version() -> str:
         return "unknown"
 
 
+@functools.lru_cache(maxsize=None)
+def task_identity(name: str) -> str:
+    """``version:data hash`` of the task ``name`` as built here."""
+    from tasks import make_task
+
+    task = make_task(name)
+    return f"{task.version}:{task.data_hash()}"
+
+
 def run_key(part: str, task: str, baseline: str, options: dict[str, object], seed: int, budget: int,
             workers: int = 1) -> str:
     """The canonical text of a run's key (sorted JSON), usable as a dictionary key."""
-    return json.dumps({"part": part, "task": task, "baseline": baseline, "options": options, "seed": seed,
-                       "budget": budget, "workers": workers, "suite": suite_version()}, sort_keys=True)
+    return json.dumps({"part": part, "task": task, "task_identity": task_identity(task), "baseline": baseline,
+                       "options": options, "seed": seed, "budget": budget, "workers": workers,
+                       "suite": suite_version()}, sort_keys=True)
+
+
+def _same_task(key: dict[str, Any]) -> bool:
+    try:
+        return "task" in key and key.get("task_identity") == task_identity(key["task"])
+    except (ValueError, OSError, RuntimeError, ImportError):  # a task not available here: its rows cannot count
+        return False
 
 
 def load(path: Path | None, part: str) -> dict[str, dict[str, Any]]:
@@ -40,12 +59,13 @@ def load(path: Path | None, part: str) -> dict[str, dict[str, Any]]:
     stale = 0
     for line in path.read_text().splitlines():
         row = json.loads(line)
-        if not isinstance(row, dict) or "key" not in row or row["key"].get("suite") != current:
+        key = row.get("key") if isinstance(row, dict) else None
+        if not isinstance(key, dict) or key.get("suite") != current or not _same_task(key):
             stale += 1
         elif row["key"]["part"] == part:
             found[json.dumps(row["key"], sort_keys=True)] = row["result"]
     if stale:
-        print(f"{path}: {stale} run(s) of another suite version or an older layout (no options in the key) "
+        print(f"{path}: {stale} run(s) of another suite version, task version or task data, or of an older layout "
               f"left out; they are not mixed into this table", file=sys.stderr)
     return found
 

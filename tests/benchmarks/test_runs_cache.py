@@ -17,18 +17,21 @@ import runs_cache  # noqa: E402  (benchmarks/ is a folder of scripts, not a pack
 
 def test_options_and_version_are_part_of_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cache = tmp_path / "runs.jsonl"
-    default = runs_cache.run_key("quality", "t", "nsga2", {}, 0, 100)
-    larger = runs_cache.run_key("quality", "t", "nsga2", {"population_size": 20}, 0, 100)
+    default = runs_cache.run_key("quality", "fcnet-naval", "nsga2", {}, 0, 100)
+    larger = runs_cache.run_key("quality", "fcnet-naval", "nsga2", {"population_size": 20}, 0, 100)
     assert default != larger
     runs_cache.append(cache, default, {"regret": 0.5})
     runs_cache.append(cache, larger, {"regret": 0.25})
     other_version = dict(json.loads(default), suite="0.0.1")
+    other_data = dict(json.loads(default), task_identity="1:another table's hash")
     with cache.open("a") as file:
         file.write(json.dumps({"key": other_version, "result": {"regret": 9.0}}) + "\n")
+        file.write(json.dumps({"key": other_data, "result": {"regret": 8.0}}) + "\n")
         file.write(json.dumps(["fcnet-naval", "nsga2", 1, 0, 50, 1.1, 0.1, ""]) + "\n")  # the old layout
     found = runs_cache.load(cache, "quality")
     assert found == {default: {"regret": 0.5}, larger: {"regret": 0.25}}
-    assert "2 run(s) of another suite version or an older layout" in capsys.readouterr().err
+    assert "3 run(s) of another suite version, task version or task data, or of an older layout" in \
+        capsys.readouterr().err
     assert runs_cache.load(cache, "async") == {}
 
 
