@@ -115,7 +115,6 @@ def _evaluate_on_worker(task_name: str, plugins: tuple[str, ...], trial: Trial, 
     from distributed import get_worker
 
     worker = get_worker()
-    worker.log_event(START_TOPIC, worker.get_current_task())
     for module in plugins:
         Registry.load_module(module)
     task = cached_task(task_name)
@@ -127,6 +126,9 @@ def _evaluate_on_worker(task_name: str, plugins: tuple[str, ...], trial: Trial, 
                               for key in sorted(set(here) | set(described)) if here.get(key) != described.get(key))
         raise TaskDataError(f"task {task_name!r} on worker {worker.address} differs from the run's: {differing}; "
                             "give the run workers like the machine that started it (e.g. Dask resources)")
+    # started once the worker has the task: its first evaluation's imports and task building (seconds on a
+    # fresh worker) are the worker's set-up, not the evaluation's time against its timeout
+    worker.log_event(START_TOPIC, worker.get_current_task())
     return evaluate_safely(task, trial, seed)
 
 
