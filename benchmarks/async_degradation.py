@@ -45,8 +45,8 @@ from tasks import make_task
 
 import runs_cache  # the sibling module: benchmarks/ runs as scripts
 
-#: what a cached run holds (benchmarks/runs_cache.py: keyed by task, baseline, options, workers, seed, budget
-#: and the suite's version, so a row of other options or of another version is never mixed in)
+#: what a cached run holds (benchmarks/runs_cache.py: keyed by task with its version and data hash, baseline,
+#: options, workers, seed, budget and the suite's version, so a row of other options or of another version is never mixed in)
 FIELDS = ("hypervolume", "cpu_s", "refused")
 
 FIGURE = Path(__file__).resolve().parent.parent / "docs" / "figures" / "async_degradation.png"

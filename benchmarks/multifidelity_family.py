@@ -17,8 +17,9 @@ against random search and against MOTPE. Also each method's own time per trial
     python benchmarks/multifidelity_family.py [--tasks cnn-digits-mf lcbench-3945] [--seeds 10]
         [--budget-full 100 | --budget-seconds 14400] [--workers 1] [--methods ...] [--cache FILE]
 
-``--cache`` keeps every finished run in a JSON-lines file (key: task, label, baseline, options, seed, budget
-seconds, workers), so an interrupted study resumes and a method can be added later.
+``--cache`` keeps every finished run in a JSON-lines file (``benchmarks/runs_cache.py``; key: task, its version
+and data hash, label, baseline, options, seed, budget seconds, workers and the suite's version), so an
+interrupted study resumes and a method can be added later.
 
 LCBench tasks exist where BOB_LCBENCH_DIR names YAHPO Gym's LCBench data (docs/tasks.md).
 """
@@ -26,11 +27,11 @@ LCBench tasks exist where BOB_LCBENCH_DIR names YAHPO Gym's LCBench data (docs/t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,8 @@ from suite.loops import simulate
 from suite.spec import Budget
 from tasks import TASKS, make_task
 from tasks.base import Task, to_python
+
+import runs_cache  # the sibling module: benchmarks/ runs as scripts
 
 FRACTIONS = (0.25, 0.5, 1.0)
 FULL_FIDELITY = ("motpe", "random_search")
@@ -92,36 +95,20 @@ def run(task: Task, method: Variant, seed: int, seconds: float, workers: int) ->
 
 
 class Cache:
-    """Finished runs in a JSON-lines file, one ``{"key": ..., "result": ...}`` a line; no file: nothing kept."""
+    """Finished runs in a JSON-lines file (``benchmarks/runs_cache.py``); no file: nothing kept."""
 
     def __init__(self, path: str | None) -> None:
-        self.path = path
-        self.found: dict[str, Outcome] = {}
-        if path is not None:
-            try:
-                with open(path, encoding="utf-8") as file:
-                    for line in file:
-                        row = json.loads(line)
-                        outcome: Outcome = tuple(row["result"])  # type: ignore[assignment]
-                        self.found[json.dumps(row["key"], sort_keys=True)] = outcome
-            except FileNotFoundError:
-                pass
-
-    @staticmethod
-    def key(task: str, method: Variant, seed: int, seconds: float, workers: int) -> dict[str, Any]:
-        return {"task": task, "label": method.label, "baseline": method.baseline, "options": method.options,
-                "seed": seed, "seconds": round(seconds, 6), "workers": workers}
+        self.path = None if path is None else Path(path)
+        self.found = runs_cache.load(self.path, "multifidelity")
 
     def run(self, task: Task, method: Variant, seed: int, seconds: float, workers: int) -> Outcome:
         """``run``'s outcome, from the file when it holds it, else run and appended."""
-        key = self.key(task.name, method, seed, seconds, workers)
-        text = json.dumps(key, sort_keys=True)
-        if text not in self.found:
-            self.found[text] = run(task, method, seed, seconds, workers)
-            if self.path is not None:
-                with open(self.path, "a", encoding="utf-8") as file:
-                    file.write(json.dumps({"key": key, "result": self.found[text]}) + "\n")
-        return self.found[text]
+        key = runs_cache.run_key("multifidelity", task.name, method.baseline, method.options, seed,
+                                 round(seconds, 6), workers, label=method.label)
+        if key not in self.found:
+            self.found[key] = {"outcome": run(task, method, seed, seconds, workers)}
+            runs_cache.append(self.path, key, self.found[key])
+        return tuple(self.found[key]["outcome"])  # type: ignore[return-value]
 
 
 def report(results: dict[str, list[Outcome]], index: int, label: str) -> None:

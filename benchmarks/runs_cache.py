@@ -35,12 +35,13 @@ def task_identity(name: str) -> str:
     return f"{task.version}:{task.data_hash()}"
 
 
-def run_key(part: str, task: str, baseline: str, options: dict[str, object], seed: int, budget: int,
-            workers: int = 1) -> str:
-    """The canonical text of a run's key (sorted JSON), usable as a dictionary key."""
+def run_key(part: str, task: str, baseline: str, options: dict[str, object], seed: int, budget: float,
+            workers: int = 1, **extra: object) -> str:
+    """The canonical text of a run's key (sorted JSON), usable as a dictionary key; ``extra``: what else a
+    benchmark keys its runs by (a variant's label)."""
     return json.dumps({"part": part, "task": task, "task_identity": task_identity(task), "baseline": baseline,
                        "options": options, "seed": seed, "budget": budget, "workers": workers,
-                       "suite": suite_version()}, sort_keys=True)
+                       "suite": suite_version(), **extra}, sort_keys=True)
 
 
 def _same_task(key: dict[str, Any]) -> bool:
