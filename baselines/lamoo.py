@@ -10,7 +10,6 @@ import numpy as np
 
 from baselines._encoding import Encoding
 from baselines.base import BASELINES, Baseline, Option, Proposal, register
-from baselines.base import product_levels
 from tasks.base import Config, Result, Trial, to_python
 
 if TYPE_CHECKING:
@@ -125,7 +124,6 @@ class LaMOO(Baseline):
                                                            **extra)
         # inactive parameters at -0.5, apart from every active value, so the SVMs can tell them apart
         self._encoder = Encoding(self.space, inactive=-0.5)
-        self._levels = product_levels(self.space)  # a table's levels: the fallback draws them with numpy
         self._lower = np.array([o.lower for o in self.objectives], dtype=float)
         self._span = np.array([o.upper - o.lower for o in self.objectives], dtype=float)
         self._reference = np.full(len(self.objectives), 1.1)
@@ -166,9 +164,9 @@ class LaMOO(Baseline):
 
     def _random_configs(self, n: int) -> list[Config]:
         """``n`` uniform random configurations: numpy over a table's levels, ConfigSpace for any other space."""
-        if self._levels is not None:
-            indices = self._rng.integers(0, [len(v) for v in self._levels.values()], size=(n, len(self._levels)))
-            return [{name: values[i] for (name, values), i in zip(self._levels.items(), row)}
+        if self.levels is not None:
+            indices = self._rng.integers(0, [len(v) for v in self.levels.values()], size=(n, len(self.levels)))
+            return [{name: values[i] for (name, values), i in zip(self.levels.items(), row)}
                     for row in indices.tolist()]
         drawn = self._random_space.sample_configuration(n)
         return [to_python(dict(c)) for c in ([drawn] if n == 1 else drawn)]
