@@ -11,11 +11,13 @@ quality:  median final hypervolume regret to the true front (expected objectives
           reference point) per baseline and task, the median final hypervolume relative to random search's,
           and a one-sided Mann-Whitney U test against random search, Holm-corrected over the baselines of a
           task; then one summary table (baselines x tasks). Defaults: every registered baseline, the 15
-          tables. A baseline may carry options, ``nsga2@population_size=20`` (several: ``@a=1@b=2``; values
-          are JSON), and is then listed under that name. ``--runs`` keeps every finished run in a JSON-lines
-          cache keyed by task, baseline, options, seed, budget and suite version (benchmarks/runs_cache.py),
-          so a stopped study resumes and baselines can be added; ``--no-run`` prints from it alone, cells
-          not yet measured marked ``n/m``. Runs go baseline by baseline in the order asked.
+          tables. ``--baselines`` is read as the suite's ``--baselines`` is (``suite.grid.build_config``):
+          names, ``all``, or labelled variants ``LABEL=NAME@OPTION=VALUE@...`` (values are YAML scalars),
+          listed under their label. ``--runs`` keeps every finished run in a JSON-lines cache keyed by
+          task, registered baseline, its options, seed, budget and suite version (benchmarks/runs_cache.py;
+          not the label, which only names the row), so a stopped study resumes and baselines can be added;
+          ``--no-run`` prints from it alone, cells not yet measured marked ``n/m``. Runs go baseline by
+          baseline in the order asked.
 library:  MOTPE / NSGA-II against a plain Optuna study (``study.optimize``) with the same sampler and seed,
           ParEGO against a plain SMAC run (``smac.optimize``) with the same components; final hypervolume
           compared by Mann-Whitney U over the seeds, and time per evaluation (wrapper / plain, medians).
@@ -31,8 +33,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import math
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -46,6 +48,7 @@ from analysis.indicators import hypervolume, hypervolume_over_time
 from analysis.stats import holm
 from baselines import BASELINES
 from baselines._optuna import suggest_config, to_distributions
+from suite.grid import ConfigError, Variant, build_config
 from suite.lifecycle import make_baseline
 from suite.loops import evaluation_seed, simulate
 from suite.spec import Budget
@@ -73,58 +76,65 @@ def true_hypervolume(task: Task) -> float:
     return hypervolume(task.normalise(task.true_front()), np.array(task.reference_point))
 
 
-def parse_baseline(spec: str) -> tuple[str, dict[str, object]]:
-    """``name@option=value@...`` -> (name, options); values are JSON (``20``, ``true``, ``null``) or strings."""
-    name, *pairs = spec.split("@")
-    options: dict[str, object] = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return name, options
+def variants(baselines: str, tasks: list[str], plugins: list[str]) -> list[Variant]:
+    """The baselines asked, read by the suite's own parser and checks (``suite.grid.build_config``: labels,
+    registered names, options, plug-ins, and the task names), so a benchmark takes exactly what ``--baselines``
+    of ``bag-of-baselines run`` takes; ConfigError says what is wrong in one line."""
+    config = build_config({"baselines": baselines, "tasks": tasks, "plugins": plugins})
+    found = [Variant(label, config.registered.get(label, label), dict(config.baseline_options.get(label, {})))
+             for label in config.baselines]
+    if any(v.label == RANDOM_SEARCH.label and v != RANDOM_SEARCH for v in found):
+        raise ConfigError("baselines: the label random_search names the reference, random search without options; "
+                          "give this variant another label")
+    return found
 
 
-def one_run(args: tuple[str, str, int, int]) -> tuple[str, str, int, float, float, float, str, float]:
-    """(task, baseline spec, seed, final hypervolume regret, final hypervolume, wall seconds, refusal, CPU
+#: the reference every row is compared with
+RANDOM_SEARCH = Variant("random_search", "random_search")
+
+
+def one_run(args: tuple[str, Variant, int, int]) -> tuple[str, str, int, float, float, float, str, float]:
+    """(task, the variant's label, seed, final hypervolume regret, final hypervolume, wall seconds, refusal, CPU
     seconds) of one run; a baseline that cannot run on a task (it raises) gives its one-line reason and NaNs."""
-    task_name, spec, seed, budget = args
+    task_name, variant, seed, budget = args
     task = make_task(task_name)
     rows: list[dict] = []
     started, cpu_started = time.perf_counter(), time.process_time()
-    name, options = parse_baseline(spec)
     try:
-        simulate(make_baseline(name, task, seed, options), task, seed, Budget(evaluations=budget), 1, rows.append)
+        simulate(make_baseline(variant.baseline, task, seed, variant.options), task, seed,
+                 Budget(evaluations=budget), 1, rows.append)
     except Exception as error:  # the table says which cell was refused and why; the other runs go on
-        return (task_name, spec, seed, math.nan, math.nan, 0.0, f"{type(error).__name__}: {error}".splitlines()[0],
-                0.0)
+        return (task_name, variant.label, seed, math.nan, math.nan, 0.0,
+                f"{type(error).__name__}: {error}".splitlines()[0], 0.0)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     found = hypervolume(expected_points(task, rows), np.array(task.reference_point))
-    return task_name, spec, seed, true_hypervolume(task) - found, found, wall, "", cpu
+    return task_name, variant.label, seed, true_hypervolume(task) - found, found, wall, "", cpu
 
 
-def _key(task: str, spec: str, seed: int, budget: int) -> str:
-    name, options = parse_baseline(spec)
-    return runs_cache.run_key("quality", task, name, options, seed, budget)
+def _key(task: str, variant: Variant, seed: int, budget: int) -> str:
+    """The registered baseline and its options, never the label: a label only names a row, so the same
+    options under two labels are the same runs, and a plain name keys as it did before labels existed."""
+    return runs_cache.run_key("quality", task, variant.baseline, variant.options, seed, budget)
 
 
 def quality(args: argparse.Namespace) -> None:
-    specs = args.baselines if "random_search" in args.baselines else ["random_search", *args.baselines]
+    asked: list[Variant] = args.baselines if RANDOM_SEARCH in args.baselines else [RANDOM_SEARCH, *args.baselines]
+    specs = [v.label for v in asked]
     cached = runs_cache.load(args.runs, "quality")
     fields = ("regret", "hypervolume", "wall_s", "refused", "cpu_s")
     # cpu_s: NaN for runs cached before it was recorded
-    results = [(t, b, s, *(cached[_key(t, b, s, args.budget)].get(f, math.nan) for f in fields))
-               for b in specs for t in args.tasks for s in range(args.seeds) if _key(t, b, s, args.budget) in cached]
+    results = [(t, v.label, s, *(cached[_key(t, v, s, args.budget)].get(f, math.nan) for f in fields))
+               for v in asked for t in args.tasks for s in range(args.seeds)
+               if _key(t, v, s, args.budget) in cached]
     # baseline by baseline, in the order asked: a study stopped early has whole rows, not scattered cells
-    jobs = [(t, b, s, args.budget) for b in specs for t in args.tasks for s in range(args.seeds)
-            if _key(t, b, s, args.budget) not in cached]
+    jobs = [(t, v, s, args.budget) for v in asked for t in args.tasks for s in range(args.seeds)
+            if _key(t, v, s, args.budget) not in cached]
     if jobs and not args.no_run:
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            for result in pool.map(one_run, jobs):  # in order, each kept as soon as it is back
+            for job, result in zip(jobs, pool.map(one_run, jobs)):  # in order, each kept as soon as it is back
                 results.append(result)
                 if not result[6]:  # a refusal may be a passing failure or a bug fixed later: it is run again
-                    runs_cache.append(args.runs, _key(*result[:3], args.budget), dict(zip(fields, result[3:])))
+                    runs_cache.append(args.runs, _key(*job), dict(zip(fields, result[3:])))
     print(f"registered baselines: {', '.join(BASELINES.names())}")
     print(f"final hypervolume regret (lower is better), median [q25, q75] over the seeds (asked: {args.seeds}), "
           f"{args.budget} evaluations, 1 worker; HV/random: median final hypervolume over random search's; "
@@ -330,8 +340,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", choices=["quality", "library", "fidelity"])
     parser.add_argument("--tasks", type=lambda s: s.split(","), default=None)
-    parser.add_argument("--baselines", type=lambda s: s.split(","), default=None,
-                        help="quality: default every registered baseline")
+    parser.add_argument("--baselines", default="all",
+                        help="quality: names, all (the default) or LABEL=NAME@OPTION=VALUE@..., comma-separated, "
+                             "as bag-of-baselines run --baselines takes them")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2, help="processes for independent runs")
@@ -344,14 +355,13 @@ def main() -> None:
     parser.add_argument("--no-run", action="store_true",
                         help="quality: print the table from --runs only, marking what is not measured")
     args = parser.parse_args()
-    for module in args.plugin:
-        BASELINES.load_module(module)
     if args.tasks is None:
         args.tasks = QUALITY_TASKS if args.part == "quality" else ["fcnet-naval"]
-    args.baselines = args.baselines or BASELINES.names()
-    unknown = sorted({parse_baseline(b)[0] for b in args.baselines} - set(BASELINES.names()))
-    if unknown:
-        parser.error(f"unknown baseline(s) {', '.join(unknown)}; registered: {', '.join(BASELINES.names())}")
+    try:
+        args.baselines = variants(args.baselines, args.tasks, args.plugin)
+    except ConfigError as error:
+        print(f"baseline_quality: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     {"quality": quality, "library": library, "fidelity": fidelity}[args.part](args)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = ROOT / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import runs_cache  # noqa: E402  (benchmarks/ is a folder of scripts, not a package)
@@ -43,8 +45,9 @@ def test_quality_resumes_from_the_cache_and_marks_what_is_missing(tmp_path: Path
     cache = tmp_path / "quality.jsonl"
 
     def table(baselines: str, no_run: bool) -> list[str]:
-        baseline_quality.quality(argparse.Namespace(tasks=["hpobench-mlp-vehicle"], baselines=baselines.split(","),
-                                                    seeds=2, budget=12, jobs=1, runs=cache, no_run=no_run))
+        asked = baseline_quality.variants(baselines, ["hpobench-mlp-vehicle"], [])
+        baseline_quality.quality(argparse.Namespace(tasks=["hpobench-mlp-vehicle"], baselines=asked, seeds=2,
+                                                    budget=12, jobs=1, runs=cache, no_run=no_run))
         return capsys.readouterr().out.splitlines()
 
     first = table("random_search,nsga2", no_run=False)
@@ -55,3 +58,56 @@ def test_quality_resumes_from_the_cache_and_marks_what_is_missing(tmp_path: Path
     row = next(line for line in first if line.startswith("hpobench-mlp-vehicle     nsga2"))
     assert row in again
     assert "| morea | n/m |" in again
+
+
+def test_the_suite_version_is_the_checkouts_not_a_stale_installs() -> None:
+    # an editable install keeps the version it was installed at: runs of 0.4.0 were keyed as 0.3.0's
+    assert runs_cache.suite_version() == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_a_variant_is_keyed_by_its_registered_baseline_and_options_never_its_label() -> None:
+    import baseline_quality
+
+    plain, small, same = baseline_quality.variants("nsga2,small=nsga2@population_size=20,same=nsga2@population_size=20",
+                                                   ["fcnet-naval"], [])
+    assert (small.label, small.baseline, small.options) == ("small", "nsga2", {"population_size": 20})  # YAML: an int
+    identity = {"suite": runs_cache.suite_version(), "task_identity": runs_cache.task_identity("fcnet-naval")}
+    # the keys the previous parser (``nsga2``, ``nsga2@population_size=20`` with JSON values) wrote
+    before = {"part": "quality", "task": "fcnet-naval", "baseline": "nsga2", "seed": 3, "budget": 100, "workers": 1,
+              **identity}
+    assert json.loads(baseline_quality._key("fcnet-naval", plain, 3, 100)) == dict(before, options={})
+    assert json.loads(baseline_quality._key("fcnet-naval", small, 3, 100)) == dict(before,
+                                                                                   options={"population_size": 20})
+    assert baseline_quality._key("fcnet-naval", same, 3, 100) == baseline_quality._key("fcnet-naval", small, 3, 100)
+
+
+def test_the_committed_quality_runs_are_found_by_their_keys() -> None:
+    """benchmarks/data/quality_runs.jsonl, whose first lines the previous parser wrote: every row of this suite
+    version and task data is what the table looks up for its baseline (so none is re-run or silently missed)."""
+    import baseline_quality
+
+    found = runs_cache.load(BENCHMARKS / "data" / "quality_runs.jsonl", "quality")
+    if not found:
+        pytest.skip("the committed cache holds no run of this suite version")
+    for text in found:
+        key = json.loads(text)
+        variant, = baseline_quality.variants(key["baseline"], [key["task"]], [])
+        assert key["options"] == {} and key["workers"] == 1
+        assert baseline_quality._key(key["task"], variant, key["seed"], key["budget"]) == text
+
+
+@pytest.mark.parametrize(("baselines", "message"), [
+    ("nsga2@population_size=20", "baselines: the label 'nsga2@population_size' must be a folder name"),
+    ("random_search=random_search@sampler=configspace", "the label random_search names the reference"),
+    ("big=nsga2@population_size=zero", "baselines: big: baseline nsga2: option population_size must be an integer"),
+])
+def test_a_bad_baseline_is_one_line_and_exit_2(baselines: str, message: str, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import baseline_quality
+
+    monkeypatch.setattr(sys, "argv", ["baseline_quality.py", "quality", "--baselines", baselines, "--no-run"])
+    with pytest.raises(SystemExit) as stopped:
+        baseline_quality.main()
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith("baseline_quality: ") and message in error, error
