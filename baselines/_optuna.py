@@ -16,33 +16,27 @@ Mapping (each hyperparameter type -> Optuna distribution):
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 import numpy as np
-
-import optuna
-from ConfigSpace import (
-    CategoricalHyperparameter,
-    Configuration,
-    ConfigurationSpace,
-    Constant,
-    OrdinalHyperparameter,
-)
-from ConfigSpace.hyperparameters import FloatHyperparameter, IntegerHyperparameter
-from ConfigSpace.types import NotSet
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
-# Study.tell is this function followed by a deep copy of the finished trial, which it returns and we
-# would discard: about 0.2 ms a trial, 13 % of NSGA-II's own time (benchmarks/baseline_quality.py).
-# study.optimize calls it directly too.
-from optuna.study._tell import _tell_with_warning
-from optuna.trial import TrialState
 
 from baselines.base import Baseline, Proposal
 from tasks.base import Config, Fidelity, Objective, Result, Trial, to_python
 
+# Optuna and ConfigSpace are imported where they are used, not here: importing an Optuna baseline's module (to
+# list it or check its options) then imports neither; a run imports them when it makes its study.
+if TYPE_CHECKING:
+    import optuna
+    from ConfigSpace import ConfigurationSpace
+    from optuna.distributions import BaseDistribution
+
 
 def to_distributions(space: ConfigurationSpace) -> dict[str, BaseDistribution]:
     """The Optuna distribution of every non-constant hyperparameter (see the module docstring)."""
+    from ConfigSpace import CategoricalHyperparameter, Constant, OrdinalHyperparameter
+    from ConfigSpace.hyperparameters import FloatHyperparameter, IntegerHyperparameter
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
     distributions: dict[str, BaseDistribution] = {}
     for hp in space.values():
         if isinstance(hp, Constant):
@@ -68,6 +62,8 @@ def is_active(space: ConfigurationSpace, name: str, values: Mapping[str, Any]) -
     conditions = space.parent_conditions_of[name]
     if not conditions:  # most parameters: no dictionary of the others' values to build
         return True
+    from ConfigSpace.types import NotSet
+
     # a condition reads only its parents' values
     known = {parent.name: values.get(parent.name, NotSet) for parent in space.parents_of[name]}
     return all(condition.satisfied_by_value(known) for condition in conditions)
@@ -75,6 +71,8 @@ def is_active(space: ConfigurationSpace, name: str, values: Mapping[str, Any]) -
 
 def to_params(space: ConfigurationSpace, config: Mapping[str, Any]) -> dict[str, Any]:
     """A configuration as Optuna parameters (ordinals become positions; constants are left out)."""
+    from ConfigSpace import Constant, OrdinalHyperparameter
+
     params: dict[str, Any] = {}
     for name, value in config.items():
         hp = space[name]
@@ -85,6 +83,8 @@ def to_params(space: ConfigurationSpace, config: Mapping[str, Any]) -> dict[str,
 
 
 def _suggest(trial: optuna.Trial, name: str, distribution: BaseDistribution) -> Any:
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
     if isinstance(distribution, CategoricalDistribution):
         return trial.suggest_categorical(name, distribution.choices)
     if isinstance(distribution, IntDistribution):
@@ -96,6 +96,8 @@ def _suggest(trial: optuna.Trial, name: str, distribution: BaseDistribution) -> 
 def suggest_config(space: ConfigurationSpace, distributions: dict[str, BaseDistribution],
                    trial: optuna.Trial) -> Config:
     """Suggest the active parameters of ``space`` in ``trial``, parents first, and return the configuration."""
+    from ConfigSpace import Constant, OrdinalHyperparameter
+
     config: Config = {}
     for hp in space.values():
         if not is_active(space, hp.name, config):
@@ -111,7 +113,8 @@ def suggest_config(space: ConfigurationSpace, distributions: dict[str, BaseDistr
 class OptunaBaseline(Baseline):
     """A baseline that drives an Optuna sampler through ``study.ask`` and Optuna's tell.
 
-    Subclasses name the sampler class in ``SAMPLER``; it is made with ``seed`` and every option. A
+    Subclasses name the sampler's maker in ``SAMPLER`` (its class, or a function that imports it, so that
+    importing the baseline's module imports no Optuna); it is called with ``seed`` and every option. A
     failed or NaN evaluation is told as ``TrialState.FAIL`` (the samplers ignore failed trials). A
     replayed trial (resume) is added to the study with ``study.add_trial``, so the sampler learns
     from it exactly as from its own trials. A configuration the space forbids is told as failed and
@@ -128,6 +131,8 @@ class OptunaBaseline(Baseline):
         seed: int,
         **options: Any,
     ) -> None:
+        import optuna
+
         super().__init__(space, objectives, fidelity, seed, **options)
         self._distributions = to_distributions(space)
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # Optuna logs every finished trial at INFO
@@ -136,6 +141,9 @@ class OptunaBaseline(Baseline):
         self._optuna_trials: dict[int, optuna.Trial] = {}
 
     def propose(self, trial_id: int) -> Proposal:
+        from optuna.study._tell import _tell_with_warning  # why the private function: see observe
+        from optuna.trial import TrialState
+
         optuna_trial = self._study.ask()
         config = suggest_config(self.space, self._distributions, optuna_trial)
         if not self._is_valid(config):
@@ -149,6 +157,13 @@ class OptunaBaseline(Baseline):
         return Proposal(config)
 
     def observe(self, trial: Trial, result: Result, values: np.ndarray | None, replayed: bool) -> None:
+        import optuna
+        # Study.tell is this function followed by a deep copy of the finished trial, which it returns and we
+        # would discard: about 0.2 ms a trial, 13 % of NSGA-II's own time (benchmarks/baseline_quality.py).
+        # study.optimize calls it directly too.
+        from optuna.study._tell import _tell_with_warning
+        from optuna.trial import TrialState
+
         if replayed:
             params = to_params(self.space, trial.config)
             self._study.add_trial(optuna.trial.create_trial(
@@ -165,6 +180,8 @@ class OptunaBaseline(Baseline):
     def _is_valid(self, config: Config) -> bool:
         if not self.space.forbidden_clauses:
             return True
+        from ConfigSpace import Configuration
+
         try:
             Configuration(self.space, values=config).check_valid_configuration()
         except Exception:  # ConfigSpace raises several types for a forbidden value
