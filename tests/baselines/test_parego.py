@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 from ConfigSpace import Configuration, ConfigurationSpace
 from ConfigSpace.util import get_one_exchange_neighbourhood
+from smac.acquisition.maximizer.local_search import LocalSearch
 from smac.main.config_selector import ConfigSelector
 from smac.runhistory.enumerations import StatusType
 
-from baselines import parego
+from baselines import _parego_smac as parego
 from baselines.parego import ParEGO
 from tasks import make_task
 from tasks.base import Result, Trial
@@ -146,8 +147,8 @@ def test_fast_configuration_methods_answer_as_configspace_does(space_of: Callabl
 
 @pytest.mark.slow
 def test_fast_paths_leave_the_trials_unchanged() -> None:
-    # the fast Configuration methods and the incumbent estimate in one prediction, against SMAC's and
-    # ConfigSpace's own code
+    # the fast Configuration methods, the incumbent estimate in one prediction and the table neighbourhoods,
+    # against SMAC's and ConfigSpace's own code
     task = make_task("nb201-cifar10")
 
     last: list[ParEGO] = []
@@ -171,7 +172,8 @@ def test_fast_paths_leave_the_trials_unchanged() -> None:
     assert Configuration.__eq__ is parego._configspace_equal and Configuration.__hash__ is parego._configspace_hash
     assert Configuration.__getitem__ is parego._configspace_getitem  # ConfigSpace's own again after each ask/tell
     with patch.object(parego, "_fast_configurations", contextlib.nullcontext), \
-            patch.object(parego._BatchBestSelector, "_get_x_best", ConfigSelector._get_x_best):
+            patch.object(parego._BatchBestSelector, "_get_x_best", ConfigSelector._get_x_best), \
+            patch.object(parego._OrderedLocalSearch, "_search", LocalSearch._search):
         assert trials() == fast
 
 
