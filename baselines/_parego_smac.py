@@ -95,7 +95,22 @@ class _BatchSampledSpace(ConfigurationSpace):
         if size is None or size <= 1 or self.forbidden_clauses or self.conditional_hyperparameters:
             return super().sample_configuration(size)
         vectors = np.array([hp.sample_vector(size, seed=self.random) for hp in self.values()])
-        return [Configuration(self, vector=vector) for vector in vectors.T]
+        return [_configuration(self, vector) for vector in vectors.T]
+
+
+def _configuration(space: ConfigurationSpace, vector: np.ndarray) -> Configuration:
+    """``Configuration(space, vector=vector)`` for a float vector of one entry per hyperparameter: the attributes
+    ConfigSpace's ``__init__`` sets (tested against it), without its checks of an argument that is known right
+    here; they were a quarter of the time of the 10,000 random challengers and the neighbours of SMAC's local
+    search (125,000 configurations a run of 100 trials)."""
+    config = Configuration.__new__(Configuration)
+    config.config_space = space
+    config.allow_inactive_with_values = False
+    config.origin = None
+    config.config_id = None
+    config._values = None
+    config._vector = vector
+    return config
 
 
 class _TreeLoopEnsemble(EPMRandomForest):
@@ -228,7 +243,7 @@ def _drawn_neighbours(space: ConfigurationSpace, vector: np.ndarray, changing: l
         left[chosen] -= 1
         if left[chosen] == 0:
             n_left -= 1
-        yield Configuration(space, vector=neighbour)
+        yield _configuration(space, neighbour)
 
 
 class _OrderedLocalSearch(LocalSearch):

@@ -122,3 +122,13 @@ def test_neighbourhoods_drawn_in_turns_and_dropped_halfway_draw_as_configspace_d
         for mine, reference in zip(ours, theirs):
             assert _vectors(mine) == _vectors(reference)
     assert _parego_smac._free_random_states  # the states came back
+
+
+def test_configurations_are_made_as_configspace_makes_them() -> None:
+    space = make_task("fcnet-naval").space
+    # rows of a column-major array, as ``_BatchSampledSpace`` makes them, and a contiguous copy
+    vectors = np.ascontiguousarray(np.array([config.get_array() for config in space.sample_configuration(3)]).T).T
+    for vector in [*vectors, vectors[0].copy()]:
+        ours, theirs = vars(_parego_smac._configuration(space, vector)), vars(Configuration(space, vector=vector))
+        assert ours.keys() == theirs.keys() and all(ours[key] is theirs[key] for key in ours)
+        assert dict(_parego_smac._configuration(space, vector)) == dict(Configuration(space, vector=vector))
