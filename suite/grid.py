@@ -175,6 +175,45 @@ _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 RESERVED_LABELS = ("all",)
 
 
+#: the brackets of a YAML flow value (a list, a mapping): a separator inside them is part of the value
+_BRACKETS = {"[": "]", "{": "}"}
+
+
+def split_entry(text: str, separator: str) -> list[str]:
+    """``text`` cut at each ``separator`` outside brackets and quotes: ``a,b=nsga2@x=[1,2]`` is two entries.
+
+    Own code: ``str.split`` cuts inside a value, and ``shlex`` and ``csv`` know quotes but not brackets. A quote
+    opens a string only where a YAML value starts (at the start, or after ``= , @ [ { :`` or a space), so an
+    apostrophe inside a word is a letter. Raises ConfigError, naming the text, for an unbalanced bracket or quote.
+    """
+    parts: list[str] = []
+    start, opened, quote, escaped = 0, [], "", False  # opened: the brackets open at this point
+    for i, char in enumerate(text):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "'\"" and (i == 0 or text[i - 1] in "=,@[{: "):
+            quote = char
+        elif char in _BRACKETS:
+            opened.append(char)
+        elif char in "]}":
+            if not opened or _BRACKETS[opened.pop()] != char:
+                raise ConfigError(f"baselines: {text!r}: a {char!r} that closes no bracket; brackets and quotes "
+                                  "in an entry must pair up")
+        elif char == separator and not opened:
+            parts.append(text[start:i])
+            start = i + 1
+    if quote or opened:
+        raise ConfigError(f"baselines: {text!r}: an unclosed {quote or opened[-1]!r}; brackets and quotes in an "
+                          "entry must pair up")
+    parts.append(text[start:])
+    return parts
+
+
 @dataclass(frozen=True)
 class Variant:
     """One entry of ``baselines``: the registered baseline ``baseline`` run with ``options`` under ``label``, the
@@ -186,8 +225,9 @@ class Variant:
 
 
 def parse_variant(entry: Any) -> Variant:
-    """An entry of ``baselines``: a name, ``LABEL=NAME@OPTION=VALUE@...`` (values read as YAML scalars: true, 3,
-    0.5, text) or a mapping with ``label``, ``baseline`` and ``options``. Names are checked by ``build_config``."""
+    """An entry of ``baselines``: a name, ``LABEL=NAME@OPTION=VALUE@...`` (values read as YAML: true, 3, 0.5, text,
+    [1, 2]; an @ or a comma inside a value stays in it within brackets or quotes, ``split_entry``) or a mapping
+    with ``label``, ``baseline`` and ``options``. Names are checked by ``build_config``."""
     if isinstance(entry, dict):
         if not {"label", "baseline"} <= entry.keys() or not entry.keys() <= {"label", "baseline", "options"}:
             raise ConfigError(f"baselines: an entry given as a mapping has the keys label, baseline and options "
@@ -198,8 +238,10 @@ def parse_variant(entry: Any) -> Variant:
     elif isinstance(entry, str):
         if "=" not in entry:
             return Variant(entry.strip(), entry.strip())
-        label, _, rest = entry.partition("=")
-        name, *pairs = rest.split("@")
+        head, *pairs = split_entry(entry, "@")
+        label, equals, name = head.partition("=")
+        if not equals:
+            raise ConfigError(f"baselines: {entry!r}: expected LABEL=NAME@OPTION=VALUE@..., got {head!r}")
         options = {}
         for pair in pairs:
             key, equals, value = (part.strip() for part in pair.partition("="))
@@ -211,7 +253,7 @@ def parse_variant(entry: Any) -> Variant:
                 options[key] = yaml.safe_load(value)
             except yaml.YAMLError:
                 raise ConfigError(f"baselines: {entry!r}: option {key} has a value {value!r} that is no YAML "
-                                  "scalar") from None
+                                  "value") from None
     else:
         raise ConfigError(f"baselines: expected a name, LABEL=NAME@OPTION=VALUE or a mapping, got {entry!r}")
     label, name = label.strip(), name.strip()
@@ -231,7 +273,7 @@ def _baselines(value: Any) -> list[Variant]:
         names = tuple(BASELINES.names())
     else:
         if isinstance(value, str):
-            value = [v for v in value.split(",") if v.strip()]
+            value = [v for v in split_entry(value, ",") if v.strip()]
         if not isinstance(value, (list, tuple)) or not value:
             raise ConfigError(f"baselines: expected a non-empty list of names, got {value!r}")
         variants = [parse_variant(entry) for entry in value]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.grid import ConfigError, Variant, build_config, parse_variant
+from suite.grid import ConfigError, Variant, build_config, parse_variant, split_entry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,6 +36,20 @@ def test_the_grid_runs_each_label_with_its_own_baseline_and_options() -> None:
                     "large": ("nsga2", {"population_size": 20}), "plain": ("nsga2", {"population_size": 12})}
 
 
+def test_entries_are_cut_outside_brackets_and_quotes() -> None:
+    assert split_entry("a,L=n@o=[1,2]@p={x: 1, y: [2, 3]},q=\"a,b\",it's", ",") == [
+        "a", "L=n@o=[1,2]@p={x: 1, y: [2, 3]}", 'q="a,b"', "it's"]
+    assert parse_variant("a=n@o=[1,2]@p={x: 1, y: 2}@q='a,b@c'@r=\"x\\\"@\"") == Variant(
+        "a", "n", {"o": [1, 2], "p": {"x": 1, "y": 2}, "q": "a,b@c", "r": 'x"@'})
+    # the list reaches the option's check whole (no built-in option takes a list)
+    with pytest.raises(ConfigError, match=r"option population_size must be an integer >= 2, got \[1, 2\]$"):
+        build_config({"baselines": "random_search,big=nsga2@population_size=[1,2]", "tasks": ["fcnet-naval"]})
+    for text, message in [("a=n@x=1]", "a ']' that closes no bracket"), ("a=n@x=[1,2}", "a '}' that closes no"),
+                          ("a=n@x=\"1,2", "an unclosed '\"'"), ("a=n@x={y: [1}", "a '}' that closes no")]:
+        with pytest.raises(ConfigError, match=re.escape(f"baselines: {text!r}: {message}")):
+            split_entry(text, ",")
+
+
 @pytest.mark.parametrize(("baselines", "message"), [
     (["a=no_such_baseline"], "unknown baseline 'no_such_baseline'"),
     (["a=nsga2", "a=motpe"], "baselines: a name is listed twice .a.;"),
@@ -46,7 +60,8 @@ def test_the_grid_runs_each_label_with_its_own_baseline_and_options() -> None:
     (["motpe=nsga2"], "the label 'motpe' is the name of another registered baseline"),
     (["a=nsga2@population_size"], "expected LABEL=NAME@OPTION=VALUE"),
     (["a=nsga2@population_size=4@population_size=5"], "option population_size is given twice"),
-    (["a=nsga2@population_size=[1"], "no YAML scalar"),
+    (["a=nsga2@population_size=[1"], "'a=nsga2@population_size=\\[1': an unclosed '\\['"),
+    (["a=nsga2@population_size=a: b: c"], "no YAML value"),
     (["a=nsga2@population=4"], "baselines: a: .*nsga2 has no option.s. population"),
     ([{"label": "a", "baseline": "nsga2", "opts": {}}], "has the keys label, baseline and options"),
     ([3], "expected a name, LABEL=NAME@OPTION=VALUE or a mapping"),
@@ -106,3 +121,11 @@ def test_the_command_line_refuses_a_bad_label_in_one_line() -> None:
                            "--tasks", "fcnet-naval"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "the label 'a/b' must be a folder name" in done.stderr
+
+
+def test_the_command_line_refuses_an_unbalanced_bracket_in_one_line() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "run_suite.py"), "--baselines",
+                           "random_search,a=nsga2@population_size=[1,2", "--tasks", "fcnet-naval"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "baselines: 'random_search,a=nsga2@population_size=[1,2': an unclosed '['" in done.stderr
