@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
-from ConfigSpace import Constant
-from ConfigSpace.util import deactivate_inactive_hyperparameters
 
 from tasks.base import Config, Objective, to_python
 
+# ConfigSpace (with scipy.stats, about a second) is imported by the functions that take a space, which exists only
+# once a run has built it: importing a baseline module that uses these operators costs nothing
 if TYPE_CHECKING:
     from ConfigSpace import ConfigurationSpace
 
@@ -27,6 +27,8 @@ REDRAWS = 32
 def complete(values: Mapping[str, Any], space: ConfigurationSpace, rng: np.random.RandomState) -> Config | None:
     """A valid configuration holding ``values`` where they are active, or None where a forbidden clause
     excludes it. Active parameters missing from ``values`` are drawn from their distribution (``rng``)."""
+    from ConfigSpace.util import deactivate_inactive_hyperparameters
+
     full = dict(values)
     for hp in space.values():
         if hp.name not in full:
@@ -43,6 +45,8 @@ def mutate(parent: Config, space: ConfigurationSpace, rng: np.random.RandomState
     """``parent`` with one active, non-constant parameter (chosen uniformly) given a new value from its
     distribution (as syne-tune's regularised evolution mutates); None if the result is forbidden or the
     parent has nothing to change."""
+    from ConfigSpace import Constant
+
     names = sorted(name for name in parent if not isinstance(space[name], Constant) and space[name].size != 1)
     if not names:
         return None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import optuna
+from typing import TYPE_CHECKING
 
 from baselines._optuna import OptunaBaseline
 from baselines.base import Option, register
+
+if TYPE_CHECKING:
+    from optuna.samplers import GPSampler
 
 #: option -> the GPSampler attribute it sets. Optuna 5.0 takes these only as attributes ("control parameters
 #: of the acquisition function optimization", set in its __init__), not as arguments.
@@ -17,9 +20,12 @@ _ACQUISITION_ATTRIBUTES = {
 
 
 def make_sampler(*, seed: int, n_startup_trials: int, deterministic_objective: bool, n_qmc_samples: int,
-                 n_preliminary_samples: int, n_local_search: int) -> optuna.samplers.GPSampler:
+                 n_preliminary_samples: int, n_local_search: int) -> GPSampler:
     """Optuna's GPSampler with the acquisition settings given; refuses an Optuna without those attributes
-    (setting a name it no longer reads would silently run its defaults)."""
+    (setting a name it no longer reads would silently run its defaults). Optuna is imported here, when a run
+    makes its sampler, not with this module."""
+    import optuna
+
     sampler = optuna.samplers.GPSampler(seed=seed, n_startup_trials=n_startup_trials,
                                         deterministic_objective=deterministic_objective,
                                         warn_independent_sampling=False)

@@ -3,14 +3,16 @@ epsilon-net tie-break."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from ConfigSpace import ConfigurationSpace
 
 from baselines._successive_halving import AsynchronousSuccessiveHalving, nondominated_order, option_rung_budgets
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Fidelity, Objective, Result, Trial, to_python
+
+if TYPE_CHECKING:  # for annotations: the space is copied (importing ConfigSpace) when a run first samples
+    from ConfigSpace import ConfigurationSpace
 
 
 @register("mo_asha")

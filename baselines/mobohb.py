@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from ConfigSpace import CategoricalHyperparameter, Configuration, ConfigurationSpace, Constant, OrdinalHyperparameter
-from ConfigSpace.util import deactivate_inactive_hyperparameters
 
 from baselines._successive_halving import Hyperband, option_rung_budgets, reference_behind, select_best
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Fidelity, Objective, Result, Trial, to_python
+
+if TYPE_CHECKING:  # ConfigSpace (with scipy.stats, about a second) is imported when a MO-BOHB is made, not here
+    from ConfigSpace import ConfigurationSpace
 
 
 class _KDE:
@@ -132,6 +133,8 @@ class MOBOHB(Baseline):
         seed: int,
         **options: Any,
     ) -> None:
+        from ConfigSpace import CategoricalHyperparameter, Constant, OrdinalHyperparameter
+
         super().__init__(space, objectives, fidelity, seed, **options)
         self._budgets = option_rung_budgets(self)
         if self._options["min_points_in_model"] is None:
@@ -195,6 +198,8 @@ class MOBOHB(Baseline):
         return self._to_config(candidates[int(np.argmax(score))])
 
     def _to_vector(self, config: Config) -> np.ndarray:
+        from ConfigSpace import Configuration
+
         vector = Configuration(self.space, values=config).get_array().astype(float)
         ordinal = self._ordinal_sizes > 0
         # ordinal positions to the middle of their cell in [0, 1], like every other continuous dimension
@@ -211,6 +216,8 @@ class MOBOHB(Baseline):
         return data
 
     def _to_config(self, vector: np.ndarray) -> Config | None:
+        from ConfigSpace.util import deactivate_inactive_hyperparameters
+
         vector = vector.copy()
         ordinal = self._ordinal_sizes > 0
         vector[ordinal] = np.minimum(np.floor(vector[ordinal] * self._ordinal_sizes[ordinal]),

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
-
-import optuna
-from optuna.exceptions import ExperimentalWarning
+from typing import TYPE_CHECKING, Any
 
 from baselines._optuna import OptunaBaseline
 from baselines.base import Option, register
 from baselines.nsga2 import POPULATION_SIZE
 
+if TYPE_CHECKING:
+    from optuna.samplers import NSGAIIISampler
 
-def _sampler(**options: Any) -> optuna.samplers.NSGAIIISampler:
-    # Optuna marks the sampler experimental (since 3.2) and would say so in every run's log; the
-    # docstring below says it instead
+
+def _sampler(**options: Any) -> NSGAIIISampler:
+    # Optuna is imported when a run makes its sampler, not with this module. Optuna marks the sampler
+    # experimental (since 3.2) and would say so in every run's log; the docstring below says it instead
+    from optuna.exceptions import ExperimentalWarning
+    from optuna.samplers import NSGAIIISampler
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
-        return optuna.samplers.NSGAIIISampler(**options)
+        return NSGAIIISampler(**options)
 
 
 @register("nsga3")

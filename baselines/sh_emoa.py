@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from ConfigSpace import Constant, ConfigurationSpace
 
 from baselines._evolution import complete, crossover, normalised
 from baselines._successive_halving import nondominated_order, option_rung_budgets, reference_behind, select_best
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Fidelity, Objective, Result, Trial, to_python
+
+if TYPE_CHECKING:  # for annotations: ConfigSpace is imported where the space is first used (``_mutant``, sampling)
+    from ConfigSpace import ConfigurationSpace
 
 
 def stage_children(n_evaluations: int, population_size: int, stages: int, eta: float) -> list[int]:
@@ -169,6 +171,8 @@ class SHEMOA(Baseline):
         return self._random_config() if child is None else child
 
     def _mutant(self, parent: Config) -> Config | None:
+        from ConfigSpace import Constant
+
         names = sorted(n for n in parent if not isinstance(self.space[n], Constant) and self.space[n].size != 1)
         if not names:
             return None
