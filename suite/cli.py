@@ -15,7 +15,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 PROG = "bag-of-baselines"
 
@@ -272,7 +275,10 @@ class FigureProcess:
     def __init__(self) -> None:
         # the child imports this checkout's ``analysis``, whichever way the suite was started
         root = str(Path(__file__).resolve().parents[1])
-        code = f"import sys; sys.path.insert(0, {root!r}); from analysis.plots import serve; sys.exit(serve())"
+        # once it has answered (its files written and closed), it ends without the interpreter's teardown of
+        # matplotlib and pyarrow, which the suite would otherwise wait for
+        code = (f"import os, sys; sys.path.insert(0, {root!r}); from analysis.plots import serve; status = serve(); "
+                "sys.stdout.flush(); sys.stderr.flush(); os._exit(status)")
         # its own session: a Ctrl-C at the terminal stops the suite, which ends the child (close), instead of
         # also interrupting the child's imports with a traceback of their own
         self._child: subprocess.Popen[str] | None = None
@@ -313,6 +319,8 @@ class FigureProcess:
 
 def _run(config: Any, figure: FigureProcess | None, progress: bool, fresh: bool) -> int:
     """Run the grid, then have ``figure`` (None: no figure) draw hypervolume over time."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from suite.cluster import open_client
     from suite.dispatch import local_workers, run_grid
 
@@ -326,11 +334,17 @@ def _run(config: Any, figure: FigureProcess | None, progress: bool, fresh: bool)
     except OSError as error:  # checked before, but the disk may have filled or the folder changed since
         raise ValueError(f"results: cannot write in {experiment}: {error.strerror or error}") from None
     print(f"log: {log.baseFilename}")
+    drawing: Future[Path] | None = None
     try:
         with open_client(config.cluster, config.scheduler, config.dask_workers or local_workers(specs),
                          config.tls) as client:
             print(f"Dask scheduler: {client.scheduler.address}  dashboard: {client.dashboard_link}")
             outcomes = run_grid(client, specs, config.results, config.plugins, progress=progress, fresh=fresh)
+            if figure is not None and any(o.error is None for o in outcomes):
+                # asked before the cluster closes, whose worker processes take seconds to exit: both at once
+                drawer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="figure")
+                drawing = drawer.submit(figure.draw, experiment)
+                drawer.shutdown(wait=False)
     finally:
         logging.getLogger("suite").removeHandler(log)
         log.close()
@@ -348,10 +362,10 @@ def _run(config: Any, figure: FigureProcess | None, progress: bool, fresh: bool)
         for outcome in failed:
             print(f"  {outcome.spec.task} / {outcome.spec.baseline} / seed {outcome.spec.seed}: {outcome.error}",
                   file=sys.stderr)
-    if figure is not None and done:
-        sys.stdout.flush()  # our lines before whatever the figure process writes on stderr
+    if drawing is not None:
+        sys.stdout.flush()
         try:
-            print(f"hypervolume over time: {figure.draw(experiment)}")
+            print(f"hypervolume over time: {drawing.result()}")
         except ValueError as error:  # the runs are done and kept; only the figure could not be drawn
             print(f"warning: no hypervolume figure: {error}", file=sys.stderr)
     return 1 if failed else 0

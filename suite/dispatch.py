@@ -11,6 +11,10 @@ runs start. A live run is admitted only once its N evaluations can all run at on
 clock, its time budget and its rows' start/end measure its own evaluations, not a wait in Dask's queue
 behind other runs' evaluations (which is what submitting every run at once would give).
 
+Tabular runs are handed to Dask a few at a time, heaviest first (``HeaviestFirst``): the order is learned from
+the suite's own finished runs, so that the cheap runs fill the workers at the end instead of one long run
+running alone while the other workers idle. Each finished run's worker and seconds there go into the log.
+
 Finished runs are skipped, partial ones resumed; a folder that holds another run or a damaged row is
 reported and that run skipped, never mixed. A run that raises is reported and the others go on; its
 folder keeps every row written before the failure, with status "running" in its metadata.
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, get_worker
 from tqdm import tqdm
 
 from suite.evaluators import DaskEvaluator
@@ -50,11 +54,78 @@ class RunOutcome:
     state: str = "new"
 
 
-def _execute_with_plugins(spec: RunSpec, root: str, plugins: tuple[str, ...]) -> str:
+@dataclass(frozen=True)
+class WorkerRun:
+    """A tabular run as its Dask worker ran it: the folder written, the worker's address, and when the Dask task
+    began and ended there (``time.time()`` of the worker's machine)."""
+
+    folder: str
+    worker: str
+    began: float
+    ended: float
+
+    @property
+    def seconds(self) -> float:
+        return self.ended - self.began
+
+
+def _execute_with_plugins(spec: RunSpec, root: str, plugins: tuple[str, ...]) -> WorkerRun:
+    began = time.time()
     # a worker process has its own registries: plugins registered on the client must be loaded there too
     for module in plugins:
         Registry.load_module(module)
-    return str(execute(spec, Path(root)))
+    folder = execute(spec, Path(root))
+    return WorkerRun(str(folder), get_worker().address, began, time.time())
+
+
+class HeaviestFirst:
+    """The order in which waiting tabular runs go to the workers: the longest expected first.
+
+    Graham's longest-processing-time-first rule ("Bounds on multiprocessing timing anomalies", SIAM J. Appl.
+    Math. 17(2), 1969): with the long runs started early, the short ones fill the workers at the end, instead of
+    one long run running alone at the end while the other workers idle. How long a run takes is learned here,
+    from the Dask task seconds of the suite's finished runs, by baseline label (and task, once one of that
+    pair has finished), so no baseline is named or declares a cost. A label with no run finished or running
+    goes first, one run at a time, in the grid's order: each label is measured early, and the grid's order
+    holds where nothing is known yet. Which run starts when changes no run's rows (each run is its own seed).
+    """
+
+    def __init__(self, waiting: Sequence[tuple[int, RunSpec]]) -> None:
+        self._waiting = list(waiting)
+        self._running: dict[str, int] = {}  # label -> runs handed out and not finished
+        self._seconds: dict[str, list[float]] = {}  # label -> seconds of its finished runs
+        self._pair_seconds: dict[tuple[str, str], list[float]] = {}  # (label, task) -> the same
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def pop(self) -> tuple[int, RunSpec]:
+        """The next run to hand out (IndexError when none waits)."""
+        if not self._waiting:
+            raise IndexError("no tabular run waits")
+        unknown = [n for n, (_, spec) in enumerate(self._waiting)
+                   if spec.baseline not in self._seconds and not self._running.get(spec.baseline)]
+        if unknown:
+            position = unknown[0]
+        else:
+            expected = [self._expected(spec) for _, spec in self._waiting]
+            position = max(range(len(expected)), key=lambda n: expected[n])  # the first of equals: the grid's order
+        index, spec = self._waiting.pop(position)
+        self._running[spec.baseline] = self._running.get(spec.baseline, 0) + 1
+        return index, spec
+
+    def finished(self, spec: RunSpec, seconds: float | None) -> None:
+        """``spec``'s run ended after ``seconds`` on its worker (None: it failed, so its time says nothing)."""
+        self._running[spec.baseline] -= 1
+        if seconds is not None:
+            self._seconds.setdefault(spec.baseline, []).append(seconds)
+            self._pair_seconds.setdefault((spec.baseline, spec.task), []).append(seconds)
+
+    def _expected(self, spec: RunSpec) -> float:
+        # unmeasured but running: ranked as the mean of what is known, neither first nor last
+        known = (self._pair_seconds.get((spec.baseline, spec.task)) or self._seconds.get(spec.baseline)
+                 or [s for seconds in self._seconds.values() for s in seconds])
+        return sum(known) / len(known) if known else 0.0
 
 
 def _execute_live(spec: RunSpec, task: Task, root: Path, client: Client, plugins: tuple[str, ...]) -> str:
@@ -168,6 +239,11 @@ class LiveAdmission:
         self._held.pop(key, None)
 
 
+def _clock(epoch_s: float) -> str:
+    """A moment as the log's own timestamps write it (local time, milliseconds after a comma)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch_s)) + f",{int(epoch_s % 1 * 1000):03d}"
+
+
 def _count_rows(folder: Path) -> int:
     if (folder / PARQUET).exists() and (folder / METADATA).exists():
         try:
@@ -221,18 +297,28 @@ def run_grid(
     waiting = [(i, specs[i]) for i, clock, _ in to_run if clock == "wall"]  # live runs not started, in order
     live_pool = ThreadPoolExecutor(max_workers=len(waiting), thread_name_prefix="live-run") if waiting else None
     pending: dict[Future[Any], int] = {}
-    for i, clock, _ in to_run:
-        if clock != "wall":
-            spec = specs[i]
+    order = HeaviestFirst([(i, specs[i]) for i, clock, _ in to_run if clock != "wall"])
+    handed_out: set[int] = set()  # tabular runs submitted and not finished
+
+    def hand_out() -> None:
+        # one run per worker thread present plus one queued, so that a worker that finishes starts the next run
+        # without waiting for this loop; the rest wait here, where the order can still follow what is learned
+        if not order:
+            return
+        slots = int(cluster_capacity(client)[THREADS]) + 1 - len(handed_out)
+        for _ in range(min(slots, len(order))):
+            index, spec = order.pop()
             future = tabular.submit(_execute_with_plugins, spec, str(root), plugins,
                                     key=f"run-{spec.experiment}-{spec.task}-{spec.baseline}-{spec.seed}")
-            pending[future] = i
+            pending[future] = index
+            handed_out.add(index)
 
     already = sum(o is not None for o in outcomes)
     with tqdm(total=len(specs), initial=already, unit="run", disable=not progress, dynamic_ncols=True) as bar:
         try:
             told = None
-            while pending or waiting:
+            hand_out()
+            while pending or waiting or order:
                 started = admission.admit(waiting)
                 waiting = [(i, spec) for i, spec in waiting if i not in started]
                 for index in started:
@@ -252,14 +338,25 @@ def run_grid(
                     index = pending.pop(future)
                     admission.release(index)
                     spec, state = specs[index], state_of[index]
+                    result: WorkerRun | str | None = None  # a tabular run's record, or a live run's folder
                     try:
-                        outcomes[index] = RunOutcome(spec, Path(future.result()), state=state)
-                        log.info("finished %s (%s)", folders[index], state)
+                        result = future.result()
                     except Exception as error:  # one broken run must not stop the suite
                         outcomes[index] = RunOutcome(spec, None, f"{type(error).__name__}: {error}", state=state)
                         log.error("run failed: %s: %s", folders[index], error)
                         bar.write(f"run failed: {spec.task} / {spec.baseline} / seed {spec.seed}: {error}")
+                    else:
+                        tabular_run = isinstance(result, WorkerRun)
+                        outcomes[index] = RunOutcome(spec, Path(result.folder if tabular_run else result), state=state)
+                        # the worker and its seconds: where the suite's time went (benchmarks/default_job.py)
+                        where = (f" on {result.worker}: {result.seconds:.3f} s from {_clock(result.began)}"
+                                 if tabular_run else "")
+                        log.info("finished %s (%s)%s", folders[index], state, where)
+                    if index in handed_out:
+                        handed_out.remove(index)
+                        order.finished(spec, result.seconds if isinstance(result, WorkerRun) else None)
                     bar.update()
+                hand_out()
                 bar.set_postfix_str(f"evaluations={sum(_count_rows(f) for f in folders)}"
                                     + (f"; {told}" if told else ""), refresh=True)
         finally:

@@ -1,0 +1,84 @@
+"""Tabular runs go to the workers longest first, as learned from the suite's own finished runs, and the log says
+where and how long each ran (what benchmarks/default_job.py reads)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from distributed import Client
+
+from suite.dispatch import HeaviestFirst, local_cluster, run_grid
+from suite.spec import Budget, RunSpec
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import default_job  # noqa: E402  (benchmarks/ is a folder of scripts, not a package)
+
+
+def _spec(label: str, task: str = "t", seed: int = 0) -> RunSpec:
+    return RunSpec(label, task, seed, Budget(evaluations=10))
+
+
+def _labels(order: HeaviestFirst, count: int) -> list[str]:
+    return [f"{spec.baseline}/{spec.task}/{spec.seed}" for _, spec in (order.pop() for _ in range(count))]
+
+
+def test_each_label_is_measured_once_first_then_the_longest_expected_runs_go_first() -> None:
+    grid = [_spec(label, task, seed) for task in ("t1", "t2") for label in ("a", "b", "c") for seed in (0, 1)]
+    order = HeaviestFirst(list(enumerate(grid)))
+    # nothing known: one run of each label, in the grid's order, then the grid's order while all are running
+    assert _labels(order, 4) == ["a/t1/0", "b/t1/0", "c/t1/0", "a/t1/1"]
+    order.finished(grid[0], 1.0)
+    order.finished(grid[2], 5.0)
+    order.finished(grid[4], 0.1)
+    # b measured longest, then a (its second run still running counts as running, not unknown), then c
+    assert _labels(order, 8) == ["b/t1/1", "b/t2/0", "b/t2/1", "a/t2/0", "a/t2/1", "c/t1/1", "c/t2/0", "c/t2/1"]
+    assert len(order) == 0
+    with pytest.raises(IndexError):
+        order.pop()
+
+
+def test_a_label_measured_on_a_task_is_expected_to_take_that_long_there() -> None:
+    grid = [_spec("x", "t1", 0), _spec("x", "t2", 0), _spec("x", "t1", 1), _spec("x", "t2", 1), _spec("y", "t1", 0),
+            _spec("y", "t1", 1)]
+    order = HeaviestFirst(list(enumerate(grid)))
+    assert _labels(order, 2) == ["x/t1/0", "y/t1/0"]
+    order.finished(grid[0], 1.0)
+    order.finished(grid[4], 5.0)
+    assert _labels(order, 2) == ["y/t1/1", "x/t2/0"]  # x on t2: unmeasured there, so x's mean (1 s)
+    order.finished(grid[1], 10.0)
+    assert _labels(order, 2) == ["x/t2/1", "x/t1/1"]
+
+
+def test_a_failed_run_teaches_nothing_and_its_label_is_measured_again() -> None:
+    grid = [_spec("slow", seed=s) for s in range(2)] + [_spec("fast", seed=s) for s in range(2)]
+    order = HeaviestFirst(list(enumerate(grid)))
+    assert _labels(order, 2) == ["slow/t/0", "fast/t/0"]
+    order.finished(grid[0], None)  # failed: no time learned, and no longer running
+    order.finished(grid[2], 0.5)
+    assert _labels(order, 2) == ["slow/t/1", "fast/t/1"]
+
+
+def test_the_log_names_each_runs_worker_and_seconds_as_the_benchmark_reads_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="suite")
+    specs = [RunSpec("random_search", "fcnet-naval", seed, Budget(evaluations=5)) for seed in range(3)]
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        outcomes = run_grid(client, specs, tmp_path, progress=False)
+        address = next(iter(client.scheduler_info()["workers"]))
+    assert [o.spec for o in outcomes] == specs and all(o.error is None for o in outcomes)
+    lines = [record.getMessage() for record in caplog.records if record.getMessage().startswith("finished")]
+    found = [default_job._FINISHED.match(f"2026-01-01 00:00:00,000 INFO {line}") for line in lines]
+    assert len(found) == 3 and all(match is not None and match[4] == address for match in found), lines
+    folders = {match[2] for match in found if match is not None}
+    assert folders == {str(o.folder) for o in outcomes}
+    seconds = [float(match[5]) for match in found if match is not None]
+    began = [default_job._epoch(match[6]) for match in found if match is not None]
+    # one worker thread: its runs follow one another, each beginning after the one before ended
+    assert all(later >= earlier + took - 0.002 for earlier, took, later in zip(began, seconds, began[1:])), lines
+    assert all(re.fullmatch(r"\d+\.\d{3}", match[5]) for match in found if match is not None)
