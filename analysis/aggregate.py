@@ -9,6 +9,10 @@ surrogate's, which runs may pass), the non-dominated union of that front and eve
 that task; the ``front`` column names which. Curves of the seeds
 of one (task, baseline) are read on a common grid and summarised by the median with the interquartile range
 (default) or the mean with its standard error.
+
+The computations are on numpy arrays (``run_curves``, ``summaries``); ``indicator_curves`` and ``aggregate``
+hand the same numbers out as pandas tables. The suite's figure process uses the arrays alone, so that it does
+not import pandas (about a second) before it can draw.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from analysis.indicators import (
     epsilon_additive_over_time,
@@ -29,6 +33,9 @@ from analysis.indicators import (
     normalise,
 )
 from analysis.io import Run, true_front
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 X_AXES: tuple[str, ...] = ("evaluations", "simulated", "wall")
 STATISTICS: tuple[str, ...] = ("median", "mean")
@@ -110,10 +117,33 @@ def reference_fronts(runs: list[Run], tabular_data: Path | str | None = None) ->
     return fronts
 
 
-def indicator_curves(runs: list[Run], indicator: str = "hv", tabular_data: Path | str | None = None) -> pd.DataFrame:
-    """One row per evaluation of every run: task, baseline, seed, evaluation, time, clock, complete, state
-    (``Run.state``), indicator, front (``ReferenceFront.kind``), value (the indicator after that evaluation), and for
-    the hypervolume regret (reference front's hypervolume minus the run's) and reference_hypervolume.
+@dataclass(frozen=True)
+class RunCurve:
+    """One run's indicator after each of its evaluations; ``indicator_curves`` has a row per evaluation."""
+
+    run: Run
+    indicator: str  #: a key of INDICATORS
+    front: str  #: ``ReferenceFront.kind`` of the run's task
+    values: np.ndarray
+    #: the hypervolume's only: the reference front's hypervolume minus the run's, and that reference
+    regret: np.ndarray | None = None
+    reference_hypervolume: float | None = None
+
+    def x(self, x: str) -> np.ndarray:
+        """The curve's x values for ``x`` (see ``x_values``): the evaluation number, or the time on the run's clock."""
+        check_choice("x", x, X_AXES)
+        if x == "evaluations":
+            return np.arange(1, len(self.values) + 1, dtype=float)
+        if self.run.clock != x:
+            raise ValueError(
+                f"x={x!r}, but {self.run.task}/{self.run.baseline} ran on a {self.run.clock} clock; "
+                f"use x='evaluations' or x={self.run.clock!r}"
+            )
+        return self.run.end
+
+
+def run_curves(runs: list[Run], indicator: str = "hv", tabular_data: Path | str | None = None) -> list[RunCurve]:
+    """The curve of each run, in the order of ``runs``.
 
     Raises ValueError for a run that reaches a hypervolume above its task's reference front (a true front
     that does not describe the data the run saw), and for IGD+ or epsilon on a task without any
@@ -121,13 +151,12 @@ def indicator_curves(runs: list[Run], indicator: str = "hv", tabular_data: Path 
     """
     check_choice("indicator", indicator, tuple(INDICATORS))
     fronts = reference_fronts(runs, tabular_data)
-    frames = []
+    curves = []
     for run in runs:
         front = fronts[run.task]
         if indicator != "hv" and len(front.points) == 0:
             raise ValueError(f"task {run.task!r} has no true front and no finished evaluation, so no best-known "
                              f"front to measure {INDICATORS[indicator].label} against")
-        extra: dict[str, object] = {}
         if indicator == "hv":
             values = hypervolume_over_time(run.normalised, run.reference_point)
             reference = hypervolume(front.points, run.reference_point)
@@ -138,23 +167,38 @@ def indicator_curves(runs: list[Run], indicator: str = "hv", tabular_data: Path 
                     "the shipped true front does not match this run's data"
                 )
             # rounding can put a run that found the whole front a hair above it: that is zero regret
-            extra = {"regret": np.maximum(reference - values, 0.0), "reference_hypervolume": reference}
+            curves.append(RunCurve(run, indicator, front.kind, values, np.maximum(reference - values, 0.0), reference))
         elif indicator == "igdplus":
-            values = igd_plus_over_time(run.normalised, front.points)
+            curves.append(RunCurve(run, indicator, front.kind, igd_plus_over_time(run.normalised, front.points)))
         else:
-            values = epsilon_additive_over_time(run.normalised, front.points)
+            curves.append(RunCurve(run, indicator, front.kind, epsilon_additive_over_time(run.normalised, front.points)))
+    return curves
+
+
+def indicator_curves(runs: list[Run], indicator: str = "hv", tabular_data: Path | str | None = None) -> pd.DataFrame:
+    """``run_curves`` as one row per evaluation of every run: task, baseline, seed, evaluation, time, clock,
+    complete, state (``Run.state``), indicator, front (``ReferenceFront.kind``), value (the indicator after that
+    evaluation), and for the hypervolume regret (reference front's hypervolume minus the run's) and
+    reference_hypervolume. Raises what ``run_curves`` raises."""
+    import pandas as pd
+
+    frames = []
+    for curve in run_curves(runs, indicator, tabular_data):
+        run = curve.run
+        extra = {} if curve.regret is None else {"regret": curve.regret,
+                                                 "reference_hypervolume": curve.reference_hypervolume}
         frames.append(pd.DataFrame({
             "task": run.task,
             "baseline": run.baseline,
             "seed": run.seed,
-            "evaluation": np.arange(1, len(values) + 1),
+            "evaluation": np.arange(1, len(curve.values) + 1),
             "time": run.end,
             "clock": run.clock,
             "complete": run.complete,
             "state": run.state,
-            "indicator": indicator,
-            "front": front.kind,
-            "value": values,
+            "indicator": curve.indicator,
+            "front": curve.front,
+            "value": curve.values,
             **extra,
         }))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -166,7 +210,8 @@ def check_choice(name: str, given: str, allowed: tuple[str, ...]) -> None:
 
 
 def x_values(curves: pd.DataFrame, x: str) -> pd.Series:
-    """The x column for ``x``; time on a clock the runs do not have is refused."""
+    """The x column of ``indicator_curves``' rows for ``x``; time on a clock the runs do not have is refused
+    (``RunCurve.x`` of one run)."""
     check_choice("x", x, X_AXES)
     if x == "evaluations":
         return curves["evaluation"].astype(float)
@@ -202,6 +247,69 @@ def on_grid(xs: np.ndarray, ys: np.ndarray, at: np.ndarray, before: float, carry
     return values if carry else np.where(at > xs[-1], np.nan, values)
 
 
+@dataclass(frozen=True)
+class Steps:
+    """One seed's curve as the step function that ``summaries`` reads on its task's grid."""
+
+    task: str
+    baseline: str
+    seed: int
+    front: str  #: ``ReferenceFront.kind`` of the task
+    x: np.ndarray
+    y: np.ndarray
+    before: float  #: the value ahead of the first x
+    carry: bool  #: a complete run keeps its last value after its last x; a partial run has none there
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The seeds of one (task, baseline) summarised on the task's grid: ``aggregate`` has a row per grid point."""
+
+    task: str
+    baseline: str
+    x: np.ndarray
+    center: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    n_seeds: np.ndarray
+    indicator: str
+    front: str
+    value: str
+
+
+def _check_options(statistic: str, value: str) -> None:
+    check_choice("statistic", statistic, STATISTICS)
+    check_choice("value", value, ("value", "regret"))
+
+
+def _check_regret(indicator: Indicator, value: str) -> None:
+    if value == "regret" and indicator.name != "hv":
+        raise ValueError(f"value='regret' is the hypervolume's; these curves hold {indicator.label}")
+
+
+def summaries(
+    curves: list[RunCurve], x: str = "evaluations", statistic: str = "median", value: str = "value",
+    points: int = 200, log_x: bool = False,
+) -> list[Summary]:
+    """``aggregate`` of ``run_curves``: the same numbers, as arrays. A run without any evaluation has no curve
+    (as it has no row in ``indicator_curves``)."""
+    _check_options(statistic, value)
+    curves = [curve for curve in curves if len(curve.values)]
+    if not curves:
+        return []
+    names = {curve.indicator for curve in curves}
+    if len(names) != 1:
+        raise ValueError(f"a table must hold one indicator, got {sorted(names)}")
+    indicator = INDICATORS[names.pop()]
+    _check_regret(indicator, value)
+    steps = [Steps(curve.run.task, curve.run.baseline, curve.run.seed, curve.front, curve.x(x),
+                   curve.values if value == "value" else curve.regret,
+                   indicator.worst if value == "value" else float(curve.reference_hypervolume),
+                   curve.run.complete)
+             for curve in curves]
+    return _summarised(steps, indicator, statistic, value, points, log_x, x == "evaluations")
+
+
 def aggregate(
     curves: pd.DataFrame, x: str = "evaluations", statistic: str = "median", value: str = "value",
     points: int = 200, log_x: bool = False,
@@ -219,29 +327,48 @@ def aggregate(
     Returns:
         task, baseline, x, center, lower, upper, n_seeds, indicator, front, value.
     """
-    check_choice("statistic", statistic, STATISTICS)
-    check_choice("value", value, ("value", "regret"))
+    import pandas as pd
+
+    _check_options(statistic, value)
     if curves.empty:  # no run finished an evaluation: nothing to summarise
         return pd.DataFrame()
     indicator = indicator_of(curves)
-    if value == "regret" and "regret" not in curves:
-        raise ValueError(f"value='regret' is the hypervolume's; these curves hold {indicator.label}")
+    _check_regret(indicator, value)
     curves = curves.assign(x=x_values(curves, x))
-    frames = []
-    for task, of_task in curves.groupby("task", sort=True):
-        positive = of_task.loc[of_task["x"] > 0, "x"]
-        at = grid(positive.min() if len(positive) else 0.0, of_task["x"].max(), points, log_x, x == "evaluations")
-        for baseline, of_baseline in of_task.groupby("baseline", sort=True):
-            matrix = np.vstack([
-                on_grid(run["x"].to_numpy(), run[value].to_numpy(), at,
-                        before=indicator.worst if value == "value" else float(run["reference_hypervolume"].iloc[0]),
-                        carry=bool(run["complete"].iloc[0]))
-                for _, run in of_baseline.groupby("seed", sort=True)
-            ])
-            frames.append(pd.DataFrame({"task": task, "baseline": baseline, "x": at,
-                                        **summarise(matrix, statistic), "indicator": indicator.name,
-                                        "front": of_task["front"].iloc[0], "value": value}))
+    steps = [Steps(task, baseline, seed, run["front"].iloc[0], run["x"].to_numpy(), run[value].to_numpy(),
+                   indicator.worst if value == "value" else float(run["reference_hypervolume"].iloc[0]),
+                   bool(run["complete"].iloc[0]))
+             for (task, baseline, seed), run in curves.groupby(["task", "baseline", "seed"], sort=True)]
+    return summary_table(_summarised(steps, indicator, statistic, value, points, log_x, x == "evaluations"))
+
+
+def summary_table(summarised: list[Summary]) -> pd.DataFrame:
+    """``summaries`` as ``aggregate``'s table."""
+    import pandas as pd
+
+    frames = [pd.DataFrame({"task": s.task, "baseline": s.baseline, "x": s.x, "center": s.center, "lower": s.lower,
+                            "upper": s.upper, "n_seeds": s.n_seeds, "indicator": s.indicator, "front": s.front,
+                            "value": s.value})
+              for s in summarised]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _summarised(steps: list[Steps], indicator: Indicator, statistic: str, value: str, points: int, log_x: bool,
+                integer: bool) -> list[Summary]:
+    """The summary of each (task, baseline) of ``steps`` (none empty), in order of task and baseline; the grid
+    of a task spans the x of all its seeds (from the smallest positive one when ``log_x``)."""
+    result = []
+    for task in sorted({s.task for s in steps}):
+        of_task = [s for s in steps if s.task == task]
+        xs = np.concatenate([s.x for s in of_task])
+        positive = xs[xs > 0]
+        at = grid(positive.min() if len(positive) else 0.0, np.nanmax(xs), points, log_x, integer)
+        for baseline in sorted({s.baseline for s in of_task}):
+            seeds = sorted((s for s in of_task if s.baseline == baseline), key=lambda s: s.seed)
+            matrix = np.vstack([on_grid(s.x, s.y, at, s.before, s.carry) for s in seeds])
+            result.append(Summary(task, baseline, at, **summarise(matrix, statistic), indicator=indicator.name,
+                                  front=of_task[0].front, value=value))
+    return result
 
 
 def percentiles(matrix: np.ndarray, q: list[float], axis: int | None = None) -> np.ndarray:
@@ -250,13 +377,20 @@ def percentiles(matrix: np.ndarray, q: list[float], axis: int | None = None) -> 
     matrix = np.asarray(matrix, dtype=float)
     infinite = np.isposinf(matrix)
     if not infinite.any():
-        return np.nanpercentile(matrix, q, axis=axis)
+        return _nanpercentile(matrix, q, axis)
     finite = matrix[np.isfinite(matrix)]
     top = float(np.max(np.abs(finite))) if len(finite) else 0.0
     # two stand-ins above every finite value: a result that depends on which one was used gives +inf weight
-    first = np.nanpercentile(np.where(infinite, top + 1.0, matrix), q, axis=axis)
-    second = np.nanpercentile(np.where(infinite, top + 2.0, matrix), q, axis=axis)
+    first = _nanpercentile(np.where(infinite, top + 1.0, matrix), q, axis)
+    second = _nanpercentile(np.where(infinite, top + 2.0, matrix), q, axis)
     return np.where(first == second, first, np.inf)
+
+
+def _nanpercentile(matrix: np.ndarray, q: list[float], axis: int | None) -> np.ndarray:
+    """``np.nanpercentile``, by ``np.percentile`` where no value is NaN: the same numbers (the nan-version takes
+    the same quantile of each column's values that are not NaN) without its Python loop over the columns, most
+    of ``aggregate``'s time."""
+    return np.nanpercentile(matrix, q, axis=axis) if np.isnan(matrix).any() else np.percentile(matrix, q, axis=axis)
 
 
 def summarise(matrix: np.ndarray, statistic: str) -> dict[str, np.ndarray]:
@@ -266,7 +400,8 @@ def summarise(matrix: np.ndarray, statistic: str) -> dict[str, np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a grid column no seed reached stays NaN
         if statistic == "median":
-            center = np.nanmedian(matrix, axis=0)
+            # np.median where no value is NaN: see _nanpercentile
+            center = np.nanmedian(matrix, axis=0) if np.isnan(matrix).any() else np.median(matrix, axis=0)
             lower, upper = percentiles(matrix, [25, 75], axis=0)
         else:
             center = np.nanmean(matrix, axis=0)
@@ -287,6 +422,8 @@ def ranks_over_time(
     Returns:
         fraction, baseline, rank, tasks, indicator.
     """
+    import pandas as pd
+
     indicator = indicator_of(curves)
     baselines = sorted(curves["baseline"].unique())
     common = [t for t, g in curves.groupby("task", sort=True) if sorted(g["baseline"].unique()) == baselines]

@@ -13,14 +13,17 @@ import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-import pandas as pd
 
 from analysis.indicators import normalise
 from suite import results_format
 from tabular_data import FOLDER as SHIPPED_FOLDER
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 #: relative tolerance when comparing bounds written in metadata with the shipped ones
 _BOUND_RTOL = 1e-9
@@ -28,11 +31,25 @@ _BOUND_RTOL = 1e-9
 
 @dataclass(frozen=True)
 class Run:
-    """One run folder: its metadata and its evaluation rows in completion order."""
+    """One run folder: its metadata and its evaluation rows in completion order, as the Arrow table read from
+    its files (``table``; ``rows`` is the same as a pandas frame).
+
+    The values, times and lengths that the analysis computes with come from the Arrow table as numpy arrays,
+    so that drawing the suite's figure (``analysis.plots.serve``) imports no pandas (about a second)."""
 
     folder: Path
     metadata: dict[str, Any]
-    rows: pd.DataFrame
+    table: pa.Table
+
+    @cached_property
+    def rows(self) -> pd.DataFrame:
+        """The rows as a frame: what ``pandas.read_parquet`` gives for the run's parquet."""
+        return self.table.to_pandas()
+
+    @property
+    def n_rows(self) -> int:
+        """How many evaluations the run recorded."""
+        return self.table.num_rows
 
     @property
     def task(self) -> str:
@@ -95,34 +112,49 @@ class Run:
         """How far the run got: "complete", or "failed after 10 evaluations (budget 50 evaluations)"."""
         if self.complete:
             return "complete"
-        return f"{self.state} after {len(self.rows)} evaluations (budget {self.budget})"
+        return f"{self.state} after {self.n_rows} evaluations (budget {self.budget})"
 
     @cached_property
     def values(self) -> np.ndarray:
         """Raw objective values (n, m) to report: expected ones where the task records them (tables),
         those the optimiser was told otherwise; NaN for rows that did not finish ok."""
-        if self.rows.empty:  # a run that started but finished nothing yet
+        if self.n_rows == 0:  # a run that started but finished nothing yet
             return np.empty((0, len(self.objective_names)))
+        present = set(self.table.column_names)
         columns = []
         for name in self.objective_names:
-            column = f"expected.{name}" if f"expected.{name}" in self.rows else f"objective.{name}"
-            if column not in self.rows:
+            column = f"expected.{name}" if f"expected.{name}" in present else f"objective.{name}"
+            if column not in present:
                 raise ValueError(f"{self.folder}: no column for objective {name!r} (expected {column!r})")
-            columns.append(pd.to_numeric(self.rows[column], errors="coerce").to_numpy(dtype=float))
-        values = np.column_stack(columns)
-        if "status" in self.rows:
-            values[self.rows["status"].to_numpy() != "ok"] = np.nan
+            columns.append(column)
+        values = self._numbers(columns)
+        if "status" in present:
+            values[np.array(self.table.column("status").to_pylist(), dtype=object) != "ok"] = np.nan
         return values
+
+    def _numbers(self, columns: list[str]) -> np.ndarray:
+        """Columns of numbers as floats (n, k), missing values NaN (a column of only missing values has Arrow's
+        null type); any other type is refused, since reading it as numbers would be a guess.
+
+        Through an Arrow tensor: pyarrow's ``to_numpy`` converts as for pandas, and imports it (a second)."""
+        import pyarrow as pa
+
+        for column in columns:
+            kind = self.table.schema.field(column).type
+            if not (pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_null(kind)):
+                raise results_format.ResultsError(f"{self.folder}: column {column!r} holds {kind}, not numbers")
+        floats = self.table.select(columns).cast(pa.schema([(column, pa.float64()) for column in columns]))
+        return floats.combine_chunks().to_batches()[0].to_tensor(null_to_nan=True).to_numpy()
 
     @cached_property
     def normalised(self) -> np.ndarray:
         """``values`` scaled by the task's bounds from the metadata."""
         return normalise(self.values, self.lower, self.upper)
 
-    @property
+    @cached_property
     def end(self) -> np.ndarray:
         """When each evaluation finished, on the run's clock (seconds)."""
-        return self.rows["end"].to_numpy(dtype=float) if len(self.rows) else np.empty(0)
+        return self._numbers(["end"])[:, 0] if self.n_rows else np.empty(0)
 
 
 def read_run(folder: Path) -> Run:
@@ -138,17 +170,33 @@ def read_run(folder: Path) -> Run:
         if problem is not None:
             raise results_format.ResultsError(f"{folder}: metadata says complete but {problem}; {results_format.REDO}")
     try:
-        rows = results_format.read_run(folder)[1]
+        table = _rows_table(folder)
     except results_format.ResultsError:
         raise
     except (OSError, ValueError) as error:  # pyarrow's errors are ValueErrors or OSErrors
         raise results_format.ResultsError(f"{folder}: its rows cannot be read ({_first_line(error)}); "
                                           f"{results_format.REDO}") from None
-    run = Run(folder, metadata, rows.reset_index(drop=True))
-    if len(rows) and "end" not in rows:
+    run = Run(folder, metadata, table)
+    if table.num_rows and "end" not in table.column_names:
         raise results_format.ResultsError(f"{folder}: its rows have no 'end' column")
     run.values  # noqa: B018 (a row file without an objective's column is refused here, not half-way through a figure)
+    run.end  # noqa: B018 (and one whose times are no numbers)
     return run
+
+
+def _rows_table(folder: Path) -> pa.Table:
+    """The rows of ``results_format.read_run`` as an Arrow table: the parquet of a complete run, else the rows
+    its .jsonl holds so far (read as the parquet writer reads them, ``results_format.rows_table``), else none."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if (folder / results_format.PARQUET).exists():
+        # ParquetFile, not read_table: the same table, without the dataset layer, which imports pandas
+        with pq.ParquetFile(folder / results_format.PARQUET) as file:
+            return file.read()
+    if (folder / results_format.ROWS).exists():
+        return results_format.rows_table(folder / results_format.ROWS)
+    return pa.table({})
 
 
 def _first_line(error: BaseException) -> str:
