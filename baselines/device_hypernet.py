@@ -21,9 +21,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from baselines._levels import LevelGrid, LevelHistory
-from baselines._torch import torch_threads
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Objective, Result, Trial
+from tasks.threads import torch_threads
 
 
 @dataclass(frozen=True)

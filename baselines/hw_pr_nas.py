@@ -7,9 +7,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from baselines._levels import LevelGrid, LevelHistory
-from baselines._torch import torch_threads
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Result, Trial
+from tasks.threads import torch_threads
 
 
 def pareto_ranks(values: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from baselines._successive_halving import (
 )
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Result, Trial, to_python
+from tasks.threads import torch_threads
 
 
 def ranks(points: np.ndarray) -> np.ndarray:
@@ -160,7 +161,9 @@ class MOBANANAS(Baseline):
 
         The networks are trained together as one batch of weight matrices (``torch.baddbmm``): each has its own
         initialisation, its own order of minibatches and its own loss, and Adam works element by element, so
-        this is ``n_networks`` independent trainings in one pass (five times fewer torch calls).
+        this is ``n_networks`` independent trainings in one pass (five times fewer torch calls). One torch
+        thread, as the suite's other neural predictors (``tasks.threads.torch_threads``): on matrices this small
+        a second thread only waits; the predictions are the same bit for bit.
         """
         import torch
 
@@ -170,7 +173,7 @@ class MOBANANAS(Baseline):
                            for group in (configs, candidates))
         targets = torch.tensor(points, dtype=torch.float32)
         width, outputs = inputs.shape[1], targets.shape[1]
-        with torch.random.fork_rng():
+        with torch.random.fork_rng(), torch_threads(1):
             torch.manual_seed(int(self._rng.integers(2**31)))
 
             def uniform(*shape: int, fan_in: int) -> torch.Tensor:  # torch.nn.Linear's initialisation

@@ -9,9 +9,9 @@ import numpy as np
 
 from baselines._evolution import normalised
 from baselines.base import register
-from baselines._torch import torch_threads
 from baselines.qnehvi import BATCH, QNEHVI, REFERENCE
 from tasks.base import Config, Result, Trial, to_python
+from tasks.threads import torch_threads
 
 
 @register("ms_ehvi")

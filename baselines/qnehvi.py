@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import moocore
 import numpy as np
 
 from baselines._encoding import Encoding
 from baselines._evolution import mutate, normalised
-from baselines._torch import torch_threads
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Result, Trial, to_python
+from tasks.threads import torch_threads
 
 #: the hypervolume's reference point, per objective, in units of the objectives' bounds (0 lower, 1 upper)
 REFERENCE = 1.1
@@ -116,6 +115,8 @@ class QNEHVI(Baseline):
 
     def _candidates(self) -> tuple[list[Config], np.ndarray]:
         """Random configurations and mutations of the front, each once, none observed or pending."""
+        import moocore  # here, not at the top: a baseline module is imported to check names and options
+
         drawn = self._random_space.sample_configuration(self._options["n_candidates"])
         configs = [to_python(c) for c in (drawn if isinstance(drawn, list) else [drawn])]
         for i in np.flatnonzero(moocore.is_nondominated(np.array(self._outputs))):

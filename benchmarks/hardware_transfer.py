@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    torch.set_num_threads(1)  # tiny models: see baselines._torch.torch_threads
+    torch.set_num_threads(1)  # tiny models: see tasks.threads.torch_threads
     from analysis.aggregate import indicator_curves
     from analysis.io import load_experiment
     from tasks.tables.reference import write_reference

@@ -21,7 +21,8 @@ from torch import nn
 
 from tasks.live.cnn import Architecture, make_model, parameter_count
 from tasks.live.data import load_dataset
-from tasks.live.latency import measure_latency, torch_threads
+from tasks.live.latency import measure_latency
+from tasks.threads import torch_threads
 
 BASE = {"n_fc_l": 1, "kernel_size": 3, "lr_init": 1e-3, "global_avg_pooling": False}
 CONFIGS = {

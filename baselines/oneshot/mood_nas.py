@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from baselines._torch import torch_threads
+from tasks.threads import torch_threads
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 

@@ -8,13 +8,13 @@ for cores); on a CUDA GPU with CUDA events around each pass, synchronised before
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch
 from torch import nn
+
+from tasks.threads import torch_threads
 
 
 @dataclass(frozen=True)
@@ -31,17 +31,6 @@ class Latency:
     @property
     def iqr_ms(self) -> float:
         return self.q75_ms - self.q25_ms
-
-
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run with ``n`` intra-op threads, restoring the previous number afterwards."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def measure_latency(

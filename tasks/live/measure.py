@@ -17,8 +17,9 @@ import torch
 
 from tasks.live.cnn import Architecture, EpochRecord, parameter_count, train
 from tasks.live.data import Dataset
-from tasks.live.latency import Latency, measure_latency, torch_threads
+from tasks.live.latency import Latency, measure_latency
 from tasks.live.meters import Energy, MeterChoice, measure_energy
+from tasks.threads import torch_threads
 
 #: the settings of ``measure``, written into a built table's provenance: a resume refuses to mix protocols
 PROTOCOL: dict[str, Any] = {

@@ -34,7 +34,7 @@ import torch
 from tasks.base import Config, Fidelity, Objective, Result
 from tasks.live.cnn import Architecture, cnn_space, log10_parameter_bounds, make_model, parameter_count, train
 from tasks.live.data import SHAPES
-from tasks.live.latency import torch_threads
+from tasks.threads import torch_threads
 from tasks.live.task import LiveCNNTask
 from tasks.live.training import ModuleTraining
 

@@ -19,7 +19,7 @@ from torch import nn
 
 from tasks.live.cnn import BatchLoss, EpochRecord, accuracy, fit
 from tasks.live.data import Dataset
-from tasks.live.latency import torch_threads
+from tasks.threads import torch_threads
 
 
 class ModuleTraining:

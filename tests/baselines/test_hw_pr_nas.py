@@ -11,7 +11,6 @@ from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 from scipy.stats import kendalltau
 
 from baselines._levels import LevelGrid, LevelHistory
-from baselines._torch import torch_threads
 from baselines.hw_pr_nas import HWPRNAS, ParetoRankModel, encode, pareto_ranks, plackett_luce_loss
 from suite.loops import simulate
 from suite.spec import Budget
@@ -56,22 +55,6 @@ def test_surrogate_learns_pareto_ranks_of_a_real_table() -> None:
     model.fit([(encode(grid, indices[train], None), pareto_ranks(values[train]))], epochs=100)
     after = kendalltau(-model.predict(encode(grid, indices[test], None)), pareto_ranks(values[test])).statistic
     assert after > 0.3 and after > before + 0.2, (before, after)
-
-
-def test_torch_threads_restores_the_callers_setting() -> None:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        with torch_threads(1):
-            assert torch.get_num_threads() == 1
-        assert torch.get_num_threads() == 2
-        with torch_threads(None):  # None leaves the setting alone
-            assert torch.get_num_threads() == 2
-        with pytest.raises(RuntimeError), torch_threads(1):
-            raise RuntimeError("restored on an error too")
-        assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(previous)
 
 
 def test_context_is_part_of_the_encoding_and_every_trial_is_new() -> None:

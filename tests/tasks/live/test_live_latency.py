@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tasks.live.latency import measure_latency, torch_threads
+from tasks.live.latency import measure_latency
 
 
 def test_latency_on_cpu() -> None:
@@ -14,14 +14,6 @@ def test_latency_on_cpu() -> None:
     latency = measure_latency(model, (1, 8, 8), repeats=30)
     assert 0 < latency.q25_ms <= latency.median_ms <= latency.q75_ms
     assert latency.repeats == 30 and latency.device == "cpu" and latency.batch_size == 1
-    assert torch.get_num_threads() == before
-
-
-def test_threads_are_restored_after_an_error() -> None:
-    before = torch.get_num_threads()
-    with pytest.raises(RuntimeError):
-        with torch_threads(1):
-            raise RuntimeError("boom")
     assert torch.get_num_threads() == before
 
 

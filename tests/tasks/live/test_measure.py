@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks.live.build_table import evaluate_point
-from tasks.live.latency import torch_threads
+from tasks.threads import torch_threads
 from tasks.live.task import CNNTask
 
 SMALL = {"n_conv_l": 1, "n_conv_0": 16, "n_fc_l": 1, "n_fc_0": 16, "kernel_size": 3, "lr_init": 0.01,

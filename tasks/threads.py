@@ -1,0 +1,32 @@
+"""Torch's intra-op thread count for a block of work, restored after: one place for tasks and baselines.
+
+It lives in ``tasks`` because the arrows run one way: a task imports nothing from ``baselines``, a baseline may
+import from ``tasks``. Importing this module does not import torch (a baseline module stays cheap to import).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run torch on ``n`` intra-op threads (None: as it is), restoring the caller's setting afterwards.
+
+    Users: the live tasks' training and latency timing (one thread, so concurrent evaluations do not compete
+    for cores and a measurement does not depend on how many a worker has), and the baselines' own models.
+    Those are tiny (an MLP of a few thousand weights, a GP on a few hundred points): measured on the loaded
+    2-core machine, a backward pass of a 40x64 layer took 0.6 ms on one thread and 126 ms on two, and a
+    10 x 10 Cholesky 0.1 ms on one and 32 ms on two (the threads wait on each other). What the caller set is
+    restored for its own torch work.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
