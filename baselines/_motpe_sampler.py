@@ -10,10 +10,11 @@ computes, so a seed gives the same trials as Optuna's unmodified sampler
 (``tests/baselines/test_motpe_sampler.py`` runs both side by side; ``benchmarks/motpe_speed.py`` times them).
 Left as Optuna does it: the constraint lookup of every trial in the split (now once per trial, under 1 % of
 the time, and skipping it would mean copying ``_split_trials`` too), and the Parzen estimators' sampling and
-densities (about 80 % of what is left: numerical code whose every float must stay Optuna's).
+densities (about three quarters of what is left: numerical code whose every float must stay Optuna's).
 
-Optuna private API this relies on (``tests/baselines/test_motpe_sampler.py`` pins the signatures and the
-source of the overridden methods, so an Optuna upgrade that changes them fails loudly there):
+Optuna private API this relies on (``tests/baselines/test_motpe_sampler.py`` pins the source of what it
+copies, overrides or memoizes and the signatures it overrides, so an Optuna upgrade that changes them fails
+loudly there):
 
 - ``TPESampler._sample(study, trial, search_space)``: overridden, a copy of Optuna 5.0's body with the
   split memoized;
