@@ -85,8 +85,8 @@ class _BatchSampledSpace(ConfigurationSpace):
     """A configuration space that draws many random configurations in one batch where nothing can reject one.
 
     ConfigSpace 1.2 oversamples by a factor from the space's conditions and forbidden clauses; without
-    either the factor is 0 and it draws five configurations per round, so SMAC's 5,000 random points
-    per acquisition cost 1,000 rounds of one call per hyperparameter. One round of ``size`` draws per
+    either the factor is 0 and it draws five configurations per round, so SMAC's 10,000 random points
+    per acquisition cost 2,000 rounds of one call per hyperparameter. One round of ``size`` draws per
     hyperparameter gives configurations from the same distribution (other ones for a seed: the random
     stream is consumed in another order).
     """
@@ -168,13 +168,14 @@ def _table_neighbourhood(configuration: Configuration, seed: int | np.random.Ran
     """ConfigSpace 1.2's ``get_one_exchange_neighbourhood``: the same neighbours in the same order, drawing the same
     random numbers, with what it works out per call for every hyperparameter known once per space.
 
-    Written here because no library offers it faster: on a table's space (categorical, ordinal and single-valued
-    hyperparameters, no conditions, no forbidden clauses) ConfigSpace's generator spends most of SMAC's local search
-    on per-hyperparameter set-up and bookkeeping, and SMAC makes tens of thousands of neighbourhoods per run. Any
-    other space, or an entry that is not a whole index, is ConfigSpace's own generator. The loop below is
-    ConfigSpace's with its cases for conditions, forbidden clauses and regenerated neighbours left out: each
-    categorical (ordinal) hyperparameter gives exactly its other choices (its one or two adjacent levels), so its
-    neighbours are drawn once and used up.
+    Written here because no library offers it faster. SMAC's local search makes about 2,600 neighbourhoods in a
+    run of 100 trials and takes about ten neighbours from each; ConfigSpace seeds a fresh ``RandomState`` for each
+    (most of the time of a neighbourhood, see ``_free_random_states``) and works out every hyperparameter's kind
+    and neighbour count anew. This generator covers a table's space (categorical, ordinal and single-valued
+    hyperparameters, no conditions, no forbidden clauses); any other space, or an entry that is not a whole
+    index, gets ConfigSpace's own generator. Its loop is ConfigSpace's without the cases for conditions, forbidden
+    clauses and regenerated neighbours: a categorical (ordinal) hyperparameter gives exactly its other choices
+    (its one or two adjacent levels), so its neighbours are drawn once and used up.
     """
     space = configuration.config_space
     nodes = _facts_of(space).table_nodes
@@ -209,7 +210,8 @@ def _table_neighbourhood(configuration: Configuration, seed: int | np.random.Ran
 
 #: random states that no neighbourhood is drawing from. ``RandomState(seed)`` first seeds its generator from the
 #: operating system's entropy through a SeedSequence (hundreds of microseconds, more than the rest of a
-#: neighbourhood), then seeds it again from ``seed``; ``RandomState.seed(seed)`` gives the same state.
+#: neighbourhood), then seeds it again from ``seed``; ``RandomState.seed(seed)`` gives the same state. Runs in
+#: threads of one process share the list: ``pop`` and ``append`` are atomic.
 _free_random_states: list[np.random.RandomState] = []
 
 

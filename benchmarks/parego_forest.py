@@ -1,7 +1,7 @@
 """ParEGO with SMAC's default random forest against the project's setting: time per trial and quality.
 
 SMAC's facade forest uses ``n_jobs=-1`` and ``max_leaf_nodes=2**20``; ``forest="fast"`` keeps every other
-setting and uses ``n_jobs=1`` and ``max_leaf_nodes=None`` (see baselines/parego.py). Both run through the
+setting and uses ``n_jobs=1`` and ``max_leaf_nodes=None`` (see baselines/_parego_smac.py). Both run through the
 same ParEGO wrapper and the simulated-clock loop, interleaved seed by seed (alternating which goes first).
 Prints wall seconds per trial (medians), the ratio, the final hypervolume (expected objectives,
 normalised) and a two-sided Mann-Whitney U test over the seeds.
