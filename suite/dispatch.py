@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import statistics
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -85,7 +86,7 @@ class HeaviestFirst:
     Math. 17(2), 1969): with the long runs started early, the short ones fill the workers at the end, instead of
     one long run running alone at the end while the other workers idle. How long a run takes is learned here,
     from the Dask task seconds of the suite's finished runs, by baseline label (and task, once one of that
-    pair has finished), so no baseline is named or declares a cost. A label with no run finished or running
+    pair has finished; the shortest run of each), so no baseline is named or declares a cost. A label with no run finished or running
     goes first, one run at a time, in the grid's order: each label is measured early, and the grid's order
     holds where nothing is known yet. Which run starts when changes no run's rows (each run is its own seed).
     """
@@ -122,10 +123,14 @@ class HeaviestFirst:
             self._pair_seconds.setdefault((spec.baseline, spec.task), []).append(seconds)
 
     def _expected(self, spec: RunSpec) -> float:
-        # unmeasured but running: ranked as the mean of what is known, neither first nor last
-        known = (self._pair_seconds.get((spec.baseline, spec.task)) or self._seconds.get(spec.baseline)
-                 or [s for seconds in self._seconds.values() for s in seconds])
-        return sum(known) / len(known) if known else 0.0
+        # the shortest run measured, not the mean: a worker's first run of a baseline also imports its library
+        # (seconds), which its later runs do not pay. A label not measured yet but running is ranked as the
+        # median of all that is known, neither first nor last.
+        known = self._pair_seconds.get((spec.baseline, spec.task)) or self._seconds.get(spec.baseline)
+        if known:
+            return min(known)
+        every = [min(seconds) for seconds in self._seconds.values()]
+        return statistics.median(every) if every else 0.0
 
 
 def _execute_live(spec: RunSpec, task: Task, root: Path, client: Client, plugins: tuple[str, ...]) -> str:

@@ -54,6 +54,17 @@ def test_a_label_measured_on_a_task_is_expected_to_take_that_long_there() -> Non
     assert _labels(order, 2) == ["x/t2/1", "x/t1/1"]
 
 
+def test_a_label_is_expected_to_take_its_shortest_run_not_a_first_run_that_also_imported_its_library() -> None:
+    grid = [_spec("z", seed=s) for s in range(3)] + [_spec("w", seed=s) for s in range(2)]
+    order = HeaviestFirst(list(enumerate(grid)))
+    assert _labels(order, 2) == ["z/t/0", "w/t/0"]
+    order.finished(grid[0], 10.0)
+    order.finished(grid[3], 5.0)
+    assert _labels(order, 1) == ["z/t/1"]
+    order.finished(grid[1], 1.0)
+    assert _labels(order, 2) == ["w/t/1", "z/t/2"]
+
+
 def test_a_failed_run_teaches_nothing_and_its_label_is_measured_again() -> None:
     grid = [_spec("slow", seed=s) for s in range(2)] + [_spec("fast", seed=s) for s in range(2)]
     order = HeaviestFirst(list(enumerate(grid)))
