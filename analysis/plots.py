@@ -99,9 +99,7 @@ def _save(figure: Figure, stem: Path) -> Path:
     # zlib's level 1 instead of Pillow's 6: the same pixels in a file about a third larger, written in a
     # fraction of the time
     figure.savefig(png, dpi=150, pil_kwargs={"compress_level": 1})
-    # the PDF keeps the places the layout engine found for the PNG: a second layout (twice the PNG's
-    # text measurements) would move things by a fraction of a point
-    figure.set_layout_engine("none")
+    # laid out again, for the PDF's own text measures: the PNG's places would move its parts by up to 4 pt
     figure.savefig(stem.with_suffix(".pdf"))
     return png
 

@@ -15,6 +15,7 @@ import pytest
 import tabular_data
 from analysis.indicators import hypervolume
 from analysis.io import load_experiment, read_run, tabular_data_folder, true_front
+from suite import results_format
 
 
 def _copy_run(experiment: Path, tmp_path: Path, task: str = "nb201-cifar10") -> Path:
@@ -50,8 +51,26 @@ def test_a_partial_run_is_read_from_jsonl_with_a_torn_last_line(experiment: Path
     metadata = json.loads((folder / "metadata.json").read_text())
     (folder / "metadata.json").write_text(json.dumps({**metadata, "status": "running"}))
     run = read_run(folder)
-    assert not run.complete and len(run.rows) == 10
+    assert not run.complete and len(run.rows) == 10 and run.n_rows == 10
     assert np.isnan(run.values[3]).all() and np.isfinite(np.delete(run.values, 3, axis=0)).all()
+    # the frame of the Arrow table read without pandas is the one pandas reads
+    pd.testing.assert_frame_equal(run.rows, results_format.read_run(folder)[1])
+    np.testing.assert_array_equal(run.end, rows["end"].to_numpy())
+
+
+def test_the_rows_of_a_complete_run_are_the_frame_pandas_reads(experiment: Path) -> None:
+    run = read_run(experiment / "fcnet-naval" / "nsga2" / "2")
+    pd.testing.assert_frame_equal(run.rows, pd.read_parquet(run.folder / "evaluations.parquet"))
+    np.testing.assert_array_equal(run.end, run.rows["end"].to_numpy())
+
+
+def test_an_objective_column_that_holds_no_numbers_is_refused_in_one_line(experiment: Path, tmp_path: Path) -> None:
+    folder = _copy_run(experiment, tmp_path)
+    rows = pd.read_parquet(folder / "evaluations.parquet")
+    column = next(c for c in rows if c.startswith("expected."))
+    rows.assign(**{column: rows[column].astype(str)}).to_parquet(folder / "evaluations.parquet", index=False)
+    with pytest.raises(ValueError, match=f"column '{re.escape(column)}' holds large_string, not numbers"):
+        read_run(folder)
 
 
 def test_a_run_without_rows_has_no_values(experiment: Path, tmp_path: Path) -> None:
