@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import platform
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,14 @@ PACKAGES = ("numpy", "pandas", "ConfigSpace", "optuna", "smac", "moocore", "dask
 
 
 def package_versions() -> dict[str, str]:
+    return dict(_package_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _package_versions() -> dict[str, str]:
+    # once per process: each ``version`` parses a package's whole METADATA file (about a tenth of a second for the
+    # ten of them), which a worker running dozens of short table runs paid again for each; the versions a process
+    # runs with are those it imported, so they do not change while it lives
     found = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
