@@ -32,13 +32,14 @@ from pathlib import Path
 import moocore
 import torch
 
-from analysis.aggregate import indicator_curves
 from analysis.io import load_experiment
 from baselines.oneshot.bulk_and_cut import PHASES, Settings, search
 from suite.lifecycle import execute
 from suite.oneshot import Found, record_oneshot
 from suite.spec import Budget, RunSpec
 from tasks import make_task
+
+import final_hypervolume  # the sibling module: benchmarks/ runs as scripts
 
 METHOD = "bulk_and_cut"
 
@@ -108,14 +109,9 @@ def report(experiment: Path, task_name: str) -> None:
     for values, info in sorted(((v, i) for v, i, on in zip(ours.values, infos, front) if on), key=lambda p: p[0][0]):
         print(f"    {-values[accuracy]:5.1f} %  {info['n_params']:8d} parameters  {info['phase']:9s} "
               f"network {info['network']} (parent {info.get('parent', '-')})")
-    curves = indicator_curves(runs, "hv")
-    final = curves.groupby(["baseline", "seed"]).last()
-    print(f"{task_name}: budget {ours.metadata['budget']['seconds']:g} s of wall clock; final hypervolume "
-          "(normalised), median over seeds")
-    for baseline, of in final.groupby(level="baseline"):
-        evaluations = curves[curves["baseline"] == baseline].groupby("seed")["evaluation"].max()
-        print(f"  {baseline:14s} HV {of['value'].median():.4f}  evaluations {int(evaluations.median())}  "
-              f"seeds {len(of)}")
+    final_hypervolume.print_final_hypervolumes(
+        runs, f"{task_name}: budget {ours.metadata['budget']['seconds']:g} s of wall clock; final hypervolume "
+              "(normalised), median over seeds")
 
 
 if __name__ == "__main__":

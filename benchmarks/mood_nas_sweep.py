@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.aggregate import indicator_curves
 from analysis.io import load_experiment
 from baselines.oneshot.mood_nas import Settings, search, train_cell
 from suite.lifecycle import execute
@@ -41,6 +40,8 @@ from suite.spec import Budget, RunSpec
 from tasks import make_task
 from tasks.live.data import load_dataset
 from tasks.tables.recipes.devices import parse_arch_string
+
+import final_hypervolume  # the sibling module: benchmarks/ runs as scripts
 
 METHOD = "mood_nas"
 
@@ -111,14 +112,9 @@ def report(experiment: Path, task_name: str) -> None:
         info = json.loads(row["info"])
         print(f"  nu {info['nu']:6g}  end {row['end']:8.0f} s  " + "  ".join(f"{v:.4g}" for v in values)
               + f"  digits error {info['search_data_error']:.3f}  params {info['search_data_params']}")
-    curves = indicator_curves(runs, "hv")
-    final = curves.groupby(["baseline", "seed"]).last()
-    print(f"{task_name}: budget {mood.metadata['budget']['seconds']:g} s of the simulated clock (search + table "
-          "training costs); final hypervolume and regret to the true front, median over seeds")
-    for baseline, of in final.groupby(level="baseline"):
-        evaluations = curves[curves["baseline"] == baseline].groupby("seed")["evaluation"].max()
-        print(f"  {baseline:14s} HV {of['value'].median():.4f}  regret {of['regret'].median():.4f}  "
-              f"evaluations {int(evaluations.median())}  seeds {len(of)}")
+    final_hypervolume.print_final_hypervolumes(
+        runs, f"{task_name}: budget {mood.metadata['budget']['seconds']:g} s of the simulated clock (search + table "
+              "training costs); final hypervolume and regret to the true front, median over seeds", regret=True)
     task = make_task(task_name)
     front = task.normalise(task.true_front())
     on_front = sum(bool(np.isclose(front, point).all(axis=1).any()) for point in mood.normalised)
