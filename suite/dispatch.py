@@ -306,11 +306,12 @@ def run_grid(
     handed_out: set[int] = set()  # tabular runs submitted and not finished
 
     def hand_out() -> None:
-        # one run per worker thread present plus one queued, so that a worker that finishes starts the next run
-        # without waiting for this loop; the rest wait here, where the order can still follow what is learned
+        # two runs per worker thread present, one running and one queued on its worker (Dask's queuing sends a
+        # single-threaded worker two tasks), so that a worker that finishes starts its next run without waiting
+        # for this loop; the rest wait here, where the order can still follow what is learned
         if not order:
             return
-        slots = int(cluster_capacity(client)[THREADS]) + 1 - len(handed_out)
+        slots = 2 * int(cluster_capacity(client)[THREADS]) - len(handed_out)
         for _ in range(min(slots, len(order))):
             index, spec = order.pop()
             future = tabular.submit(_execute_with_plugins, spec, str(root), plugins,
