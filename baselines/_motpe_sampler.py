@@ -8,9 +8,9 @@ evaluations these were about a third of MOTPE's profiled time (cProfile). ``MOTP
 results instead of recomputing them; every number it hands the Parzen estimators is the one Optuna
 computes, so a seed gives the same trials as Optuna's unmodified sampler
 (``tests/baselines/test_motpe_sampler.py`` runs both side by side; ``benchmarks/motpe_speed.py`` times them).
-Left as Optuna does it: the constraint lookup of every trial in the split (now once per trial, under 1 % of
-the time, and skipping it would mean copying ``_split_trials`` too), and the Parzen estimators' sampling and
-densities (about three quarters of what is left: numerical code whose every float must stay Optuna's).
+Left as Optuna does it: the constraint lookup of every trial in the split (now once per trial, a small part
+of what is left, and skipping it would mean copying ``_split_trials`` too), and the Parzen estimators' sampling and
+densities (most of what is left: numerical code whose every float must stay Optuna's).
 
 Optuna private API this relies on (``tests/baselines/test_motpe_sampler.py`` pins the source of what it
 copies, overrides or memoizes and the signatures it overrides, so an Optuna upgrade that changes them fails
