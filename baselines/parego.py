@@ -14,6 +14,7 @@ from tasks.base import Fidelity, Objective, Result, Trial, to_python
 if TYPE_CHECKING:  # SMAC, ConfigSpace, scipy and sklearn are imported when a ParEGO is made (baselines/_parego_smac.py)
     from ConfigSpace import ConfigurationSpace
     from smac import HyperparameterOptimizationFacade
+    from smac.runhistory.dataclasses import TrialInfo
 
 FORESTS = ("fast", "smac")
 
@@ -74,7 +75,7 @@ class ParEGO(Baseline):
         # dies with this object
         self._output = tempfile.TemporaryDirectory(prefix="parego-")
         self._smac = _parego_smac.make_smac(space, self.objectives, seed, Path(self._output.name), **self._options)
-        self._infos: dict[int, Any] = {}  # trial id -> SMAC's TrialInfo
+        self._infos: dict[int, TrialInfo] = {}
         # The seed SMAC files its trials under. Its intensifier takes it from the run history when it
         # starts (the first ask), else draws its own. A replayed trial under any other seed would be
         # evaluated again, and while that trial is pending the intensifier loops forever in ask.
