@@ -11,7 +11,9 @@ change: ``git archive <commit> | tar -x -C DIR``), in turns so that both see the
   process is started as the suite starts it, left to finish its imports, then asked; the same steps, timed
   from the request. This is the figure's share of a job once its last run has ended.
 
-Each timeline is the median of ``--repeats`` runs, step by step, printed with the load average. The steps are
+Each timeline is the median of ``--repeats`` runs, step by step, printed with the load average: the wall time,
+and the CPU time of the process that did the step (the figure process, or the suite's; from the request on, the
+figure process's since the request), which on a loaded machine stays near what it is on an idle one. The steps are
 found by wrapping the functions that do them (old and new names alike: ``indicator_curves``/``run_curves``,
 ``aggregate``/``summaries``) and ``Figure.savefig``; no code of the suite is changed.
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -38,7 +41,7 @@ CHILD = """
 import json, sys, time
 T0 = {t0!r}
 def mark(step):
-    print(f"@@ {{time.time() - T0:.4f}} child: {{step}}", file=sys.stderr, flush=True)
+    print(f"@@ {{time.time() - T0:.4f}} {{time.process_time():.4f}} child: {{step}}", file=sys.stderr, flush=True)
 mark("started")
 sys.path.insert(0, {root!r})
 import analysis.plots as plots
@@ -75,7 +78,7 @@ SUITE = """
 import sys, time
 T0 = time.time()
 def mark(step):
-    print(f"@@ {time.time() - T0:.4f} suite: {step}", file=sys.stderr, flush=True)
+    print(f"@@ {time.time() - T0:.4f} {time.process_time():.4f} suite: {step}", file=sys.stderr, flush=True)
 import subprocess
 import suite.cli, suite.cluster
 CHILD = sys.argv[1]
@@ -104,27 +107,32 @@ mark("suite returns")
 sys.exit(status)
 """
 
-def steps(stderr: str) -> dict[str, float]:
-    """The "@@ seconds step" lines of a timed run, by step (the first time each step is marked)."""
-    found: dict[str, float] = {}
+def steps(stderr: str) -> dict[str, tuple[float, float]]:
+    """The "@@ seconds cpu step" lines of a timed run, by step (the first time each step is marked): the wall
+    time since T0 and the CPU time of the process that marked it."""
+    found: dict[str, tuple[float, float]] = {}
     for line in stderr.splitlines():
         if line.startswith("@@ "):
-            seconds, step = line[3:].split(" ", 1)
-            found.setdefault(step, float(seconds))
+            seconds, cpu, step = line[3:].split(" ", 2)
+            found.setdefault(step, (float(seconds), float(cpu)))
     return found
 
 
-def small_job(checkout: Path, folder: Path) -> dict[str, float]:
+#: one timed run: step -> (wall seconds, CPU seconds of the process that marked the step; NaN: not measured)
+Timeline = dict[str, tuple[float, float]]
+
+
+def small_job(checkout: Path, folder: Path) -> Timeline:
     started = time.time()
     done = subprocess.run([sys.executable, "-c", SUITE, CHILD, *SMALL_JOB, "--results", str(folder)],
                           cwd=checkout, capture_output=True, text=True)
     ended = time.time() - started
     if done.returncode != 0:
         raise SystemExit(f"the small job of {checkout} failed: {done.stderr[-800:]}")
-    return {**steps(done.stderr), "suite: process exit (measured outside, from its start)": ended}
+    return {**steps(done.stderr), "suite: process exit (measured outside, from its start)": (ended, math.nan)}
 
 
-def figure_of(checkout: Path, experiment: Path, out: Path) -> dict[str, float]:
+def figure_of(checkout: Path, experiment: Path, out: Path) -> Timeline:
     """The figure process of ``checkout``, started as the suite starts it, asked for ``experiment`` once its
     imports are done: the time of its imports from its start, and of each later step from the request."""
     t0 = time.time()
@@ -148,10 +156,11 @@ def figure_of(checkout: Path, experiment: Path, out: Path) -> dict[str, float]:
     if "figure" not in answer:
         raise SystemExit(f"the figure process of {checkout} answered {answer!r}: {rest[-800:]}")
     timeline = steps("".join(lines) + rest)
-    return {"child: imports done (from its start)": timeline["child: imports done, waiting"],
-            **{f"{step} (from the request)": seconds - asked for step, seconds in timeline.items()
-               if seconds >= asked},
-            "asker: answer received (from the request)": answered}
+    imports = timeline["child: imports done, waiting"]
+    return {"child: imports done (from its start)": imports,
+            **{f"{step} (from the request)": (seconds - asked, cpu - imports[1])
+               for step, (seconds, cpu) in timeline.items() if seconds >= asked},
+            "asker: answer received (from the request)": (answered, math.nan)}
 
 
 def main() -> None:
@@ -167,7 +176,7 @@ def main() -> None:
         checkouts[args.compare.name] = args.compare.resolve()
     if args.experiment is not None and not args.experiment.is_dir():
         parser.error(f"--experiment: no folder {args.experiment}")
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in checkouts}
+    runs: dict[str, list[Timeline]] = {name: [] for name in checkouts}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeats):  # in turns, so that a change of load falls on all alike
             for j, (name, checkout) in enumerate(checkouts.items()):
@@ -180,9 +189,10 @@ def main() -> None:
     for name, timelines in runs.items():
         print(f"{name}:")
         order = list(timelines[0]) if args.experiment is not None else sorted(
-            timelines[0], key=lambda step: statistics.median(t[step] for t in timelines if step in t))
+            timelines[0], key=lambda step: statistics.median(t[step][0] for t in timelines if step in t))
         for step in order:
-            print(f"  {statistics.median(t[step] for t in timelines if step in t):6.2f} s  {step}")
+            wall, cpu = (statistics.median(t[step][k] for t in timelines if step in t) for k in (0, 1))
+            print(f"  {wall:6.2f} s wall  {cpu:6.2f} s CPU  {step}")
 
 
 if __name__ == "__main__":
