@@ -65,7 +65,7 @@ def random_trials(task: Task, seed: int, n: int) -> list[Trial]:
 # the default job's three tables, the toy space (every parameter type, nested conditions, failing evaluations),
 # pending trials (constant liar), replayed trials, and the options that take other paths through the sampler
 CASES = [
-    ("fcnet-naval", 0, 60, 1, 0, {}),
+    ("fcnet-naval", 0, 50, 1, 0, {}),
     ("hpobench-mlp-vehicle", 1, 50, 3, 0, {}),
     ("nb201-cifar10", 2, 50, 4, 12, {}),
     ("toy", 0, 50, 3, 0, {}),
