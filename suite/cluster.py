@@ -9,10 +9,12 @@ resource ``GPU=1``; on SLURM a ``--gres=gpu:n`` directive is added unless one is
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import inspect
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -107,6 +109,25 @@ def parse_tls(value: Any) -> TLSConfig:
         if not path.is_file():
             raise ValueError(f"tls: {name} file {path} does not exist")
     return TLSConfig(**paths)
+
+
+def dask_setup(worker: Any) -> None:
+    """Dask's worker preload hook, run in each worker process of the suite's own local cluster (``local_cluster``
+    names this module): once the worker has closed, its process ends without the interpreter's teardown.
+
+    A spawned worker process ends with ``sys.exit``, whose teardown of the baselines' libraries (Optuna, SMAC,
+    scipy, torch) outlasted the nanny's 4 s wait under load, and the nanny then killed it: the suite's last
+    seconds were spent waiting for that. Every run's files are written and closed when its Dask task returns, so
+    nothing is left to flush but the standard streams. Never for workers the suite did not start.
+    """
+    atexit.register(_exit_at_once)
+
+
+def _exit_at_once() -> None:
+    # registered last, so run first of the exit handlers: after Dask's worker has closed and its threads ended
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def jobqueue_cluster(config: ClusterConfig, security: Any = None) -> Any:

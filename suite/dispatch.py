@@ -148,13 +148,16 @@ def local_cluster(n_workers: int | None = None) -> LocalCluster:
     process, so a one-run job starts no process that would import the suite a second time (~1 s).
     """
     n_workers = n_workers or os.cpu_count() or 1
+    processes = n_workers > 1
     return LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,
-        processes=n_workers > 1,
+        processes=processes,
         protocol="tcp://",  # in one process Dask would use inproc://; tcp on loopback keeps one address form
         host="127.0.0.1",
         dashboard_address="127.0.0.1:0",
+        # a worker process ends at once when it is closed (``suite.cluster.dask_setup``)
+        preload=["suite.cluster"] if processes else None,
     )
 
 

@@ -4,8 +4,10 @@ where and how long each ran (what benchmarks/default_job.py reads)."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,30 @@ def test_the_log_names_each_runs_worker_and_seconds_as_the_benchmark_reads_them(
     # one worker thread: its runs follow one another, each beginning after the one before ended
     assert all(later >= earlier + took - 0.002 for earlier, took, later in zip(began, seconds, began[1:])), lines
     assert all(re.fullmatch(r"\d+\.\d{3}", match[5]) for match in found if match is not None)
+
+
+class _SlowTeardown:
+    """Held by a worker process's ``builtins`` until the interpreter's teardown, which it slows down by 30 s."""
+
+    def __del__(self) -> None:
+        time.sleep(30)
+
+
+def _hold_slow_teardown() -> int:
+    import builtins
+
+    builtins._bob_slow_teardown = _SlowTeardown()  # type: ignore[attr-defined]
+    return os.getpid()
+
+
+@pytest.mark.slow
+def test_a_local_worker_process_ends_at_once_when_closed_without_the_interpreters_teardown() -> None:
+    cluster = local_cluster(2)
+    with Client(cluster) as client:
+        assert len(set(client.run(_hold_slow_teardown).values())) == 2
+    processes = [worker.process.process for worker in cluster.workers.values()]
+    started = time.perf_counter()
+    cluster.close()
+    # the nanny would have killed a process still in its teardown after 4 s, with exit code -9
+    assert [process.exitcode for process in processes] == [0, 0]
+    assert time.perf_counter() - started < 4.0
