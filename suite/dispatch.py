@@ -27,6 +27,7 @@ import os
 import shutil
 import statistics
 import time
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,26 +93,34 @@ class HeaviestFirst:
     """
 
     def __init__(self, waiting: Sequence[tuple[int, RunSpec]]) -> None:
-        self._waiting = list(waiting)
+        # the runs of one (label, task) are expected to take equally long: the choice is among the groups' first
+        # waiting runs, so a pop costs the number of groups, not of waiting runs (grids of thousands of runs)
+        self._groups: dict[tuple[str, str], deque[tuple[int, tuple[int, RunSpec]]]] = {}
+        for position, run in enumerate(waiting):
+            self._groups.setdefault((run[1].baseline, run[1].task), deque()).append((position, run))
+        self._size = len(waiting)
         self._running: dict[str, int] = {}  # label -> runs handed out and not finished
         self._seconds: dict[str, list[float]] = {}  # label -> seconds of its finished runs
         self._pair_seconds: dict[tuple[str, str], list[float]] = {}  # (label, task) -> the same
 
     def __len__(self) -> int:
-        return len(self._waiting)
+        return self._size
 
     def pop(self) -> tuple[int, RunSpec]:
         """The next run to hand out (IndexError when none waits)."""
-        if not self._waiting:
+        if not self._size:
             raise IndexError("no tabular run waits")
-        unknown = [n for n, (_, spec) in enumerate(self._waiting)
-                   if spec.baseline not in self._seconds and not self._running.get(spec.baseline)]
+        heads = [(group[0][0], key) for key, group in self._groups.items()]  # (grid position, (label, task))
+        unknown = [head for head in heads if head[1][0] not in self._seconds and not self._running.get(head[1][0])]
         if unknown:
-            position = unknown[0]
-        else:
-            expected = [self._expected(spec) for _, spec in self._waiting]
-            position = max(range(len(expected)), key=lambda n: expected[n])  # the first of equals: the grid's order
-        index, spec = self._waiting.pop(position)
+            _, key = min(unknown)
+        else:  # the longest expected; of equals, the first in the grid's order
+            _, key = max(heads, key=lambda head: (self._expected(*head[1]), -head[0]))
+        group = self._groups[key]
+        _, (index, spec) = group.popleft()
+        if not group:
+            del self._groups[key]
+        self._size -= 1
         self._running[spec.baseline] = self._running.get(spec.baseline, 0) + 1
         return index, spec
 
@@ -122,11 +131,11 @@ class HeaviestFirst:
             self._seconds.setdefault(spec.baseline, []).append(seconds)
             self._pair_seconds.setdefault((spec.baseline, spec.task), []).append(seconds)
 
-    def _expected(self, spec: RunSpec) -> float:
+    def _expected(self, label: str, task: str) -> float:
         # the shortest run measured, not the mean: a worker's first run of a baseline also imports its library
         # (seconds), which its later runs do not pay. A label not measured yet but running is ranked as the
         # median of all that is known, neither first nor last.
-        known = self._pair_seconds.get((spec.baseline, spec.task)) or self._seconds.get(spec.baseline)
+        known = self._pair_seconds.get((label, task)) or self._seconds.get(label)
         if known:
             return min(known)
         every = [min(seconds) for seconds in self._seconds.values()]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import re
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -51,7 +53,7 @@ def test_a_label_measured_on_a_task_is_expected_to_take_that_long_there() -> Non
     assert _labels(order, 2) == ["x/t1/0", "y/t1/0"]
     order.finished(grid[0], 1.0)
     order.finished(grid[4], 5.0)
-    assert _labels(order, 2) == ["y/t1/1", "x/t2/0"]  # x on t2: unmeasured there, so x's mean (1 s)
+    assert _labels(order, 2) == ["y/t1/1", "x/t2/0"]  # x on t2: unmeasured there, so x's shortest run (1 s)
     order.finished(grid[1], 10.0)
     assert _labels(order, 2) == ["x/t2/1", "x/t1/1"]
 
@@ -122,3 +124,48 @@ def test_a_local_worker_process_ends_at_once_when_closed_without_the_interpreter
     # the nanny would have killed a process still in its teardown after 4 s, with exit code -9
     assert [process.exitcode for process in processes] == [0, 0]
     assert time.perf_counter() - started < 4.0
+
+
+def _reference_pop(waiting: list[tuple[int, RunSpec]], running: dict[str, int], seconds: dict[str, list[float]],
+                   pair_seconds: dict[tuple[str, str], list[float]]) -> tuple[int, RunSpec]:
+    """The rule as first written, one scan of every waiting run per pop: the independent reference."""
+    unknown = [n for n, (_, spec) in enumerate(waiting) if spec.baseline not in seconds and not running.get(spec.baseline)]
+    if unknown:
+        return waiting.pop(unknown[0])
+
+    def expected(spec: RunSpec) -> float:
+        known = pair_seconds.get((spec.baseline, spec.task)) or seconds.get(spec.baseline)
+        if known:
+            return min(known)
+        every = [min(s) for s in seconds.values()]
+        return statistics.median(every) if every else 0.0
+
+    values = [expected(spec) for _, spec in waiting]
+    return waiting.pop(max(range(len(values)), key=lambda n: values[n]))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_grouped_choice_is_the_one_a_scan_of_every_waiting_run_makes(seed: int) -> None:
+    rng = random.Random(seed)
+    grid = [_spec(rng.choice("abcd"), rng.choice(["t1", "t2", "t3"]), s) for s in range(rng.randint(1, 60))]
+    rng.shuffle(grid)
+    order, waiting = HeaviestFirst(list(enumerate(grid))), list(enumerate(grid))
+    running: dict[str, int] = {}
+    seconds: dict[str, list[float]] = {}
+    pair_seconds: dict[tuple[str, str], list[float]] = {}
+    out: list[RunSpec] = []
+    while waiting or out:
+        if waiting and (not out or rng.random() < 0.6):
+            expected = _reference_pop(waiting, running, seconds, pair_seconds)
+            assert order.pop() == expected
+            running[expected[1].baseline] = running.get(expected[1].baseline, 0) + 1
+            out.append(expected[1])
+        else:
+            spec = out.pop(rng.randrange(len(out)))
+            took = None if rng.random() < 0.1 else rng.choice([0.5, 1.0, 2.0, rng.random()])  # ties on purpose
+            order.finished(spec, took)
+            running[spec.baseline] -= 1
+            if took is not None:
+                seconds.setdefault(spec.baseline, []).append(took)
+                pair_seconds.setdefault((spec.baseline, spec.task), []).append(took)
+        assert len(order) == len(waiting)
