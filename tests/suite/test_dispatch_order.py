@@ -106,24 +106,29 @@ class _SlowTeardown:
         time.sleep(30)
 
 
-def _hold_slow_teardown() -> int:
+def _hold_slow_teardown() -> tuple[int, str]:
     import builtins
+    import tempfile
 
     builtins._bob_slow_teardown = _SlowTeardown()  # type: ignore[attr-defined]
-    return os.getpid()
+    # removed by its weakref finalizer's exit handler, which must still run (as a ParEGO's SMAC folder's does)
+    builtins._bob_folder = tempfile.TemporaryDirectory(prefix="bob-teardown-")  # type: ignore[attr-defined]
+    return os.getpid(), builtins._bob_folder.name  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow
 def test_a_local_worker_process_ends_at_once_when_closed_without_the_interpreters_teardown() -> None:
     cluster = local_cluster(2)
     with Client(cluster) as client:
-        assert len(set(client.run(_hold_slow_teardown).values())) == 2
+        held = list(client.run(_hold_slow_teardown).values())
+    assert len({pid for pid, _ in held}) == 2 and all(Path(folder).is_dir() for _, folder in held)
     processes = [worker.process.process for worker in cluster.workers.values()]
     started = time.perf_counter()
     cluster.close()
     # the nanny would have killed a process still in its teardown after 4 s, with exit code -9
     assert [process.exitcode for process in processes] == [0, 0]
     assert time.perf_counter() - started < 4.0
+    assert not any(Path(folder).exists() for _, folder in held)  # the other exit handlers ran
 
 
 def _reference_pop(waiting: list[tuple[int, RunSpec]], running: dict[str, int], seconds: dict[str, list[float]],
