@@ -277,8 +277,8 @@ class FigureProcess:
         root = str(Path(__file__).resolve().parents[1])
         # once it has answered (its files written and closed), it ends without the interpreter's teardown of
         # matplotlib and pyarrow, which the suite would otherwise wait for
-        code = (f"import os, sys; sys.path.insert(0, {root!r}); from analysis.plots import serve; status = serve(); "
-                "sys.stdout.flush(); sys.stderr.flush(); os._exit(status)")
+        code = (f"import sys; sys.path.insert(0, {root!r}); from analysis.plots import serve; "
+                "from suite.process import exit_without_teardown; exit_without_teardown(serve())")
         # its own session: a Ctrl-C at the terminal stops the suite, which ends the child (close), instead of
         # also interrupting the child's imports with a traceback of their own
         self._child: subprocess.Popen[str] | None = None

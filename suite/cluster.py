@@ -14,10 +14,11 @@ import contextlib
 import inspect
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
+
+from suite.process import exit_without_teardown
 
 JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster"}
 KINDS = ("local", *JOBQUEUE)
@@ -124,16 +125,11 @@ def dask_setup(worker: Any) -> None:
 
 
 def _exit_at_once() -> None:
-    # registered last, so run first of the exit handlers (after Dask's worker has closed and its threads ended):
-    # it runs every other one itself (logging's shutdown, multiprocessing's, weakref finalizers such as a
-    # TemporaryDirectory's removal), so only the interpreter's teardown of its modules is skipped. The exit status
-    # is 0 because an exit handler cannot read the one sys.exit was given; the nanny only logs it, and a worker
-    # that raised has printed its traceback already.
+    # registered last, so run first of the exit handlers, after Dask's worker has closed and its threads ended. The
+    # exit status is 0 because an exit handler cannot read the one sys.exit was given; the nanny only logs it, and a
+    # worker that raised has printed its traceback already.
     atexit.unregister(_exit_at_once)
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    exit_without_teardown(0)
 
 
 def jobqueue_cluster(config: ClusterConfig, security: Any = None) -> Any:
