@@ -363,7 +363,7 @@ def _run(config: Any, figure: FigureProcess | None, progress: bool, fresh: bool)
             print(f"  {outcome.spec.task} / {outcome.spec.baseline} / seed {outcome.spec.seed}: {outcome.error}",
                   file=sys.stderr)
     if drawing is not None:
-        sys.stdout.flush()
+        sys.stdout.flush()  # the summary shows while the figure is still being drawn
         try:
             print(f"hypervolume over time: {drawing.result()}")
         except ValueError as error:  # the runs are done and kept; only the figure could not be drawn
