@@ -24,7 +24,8 @@ from baselines._motpe_sampler import MOTPESampler
 from baselines.motpe import MOTPE
 from suite.loops import evaluation_seed
 from tasks import make_task
-from tasks.base import Config, Result, Task, Trial
+from tasks.base import Config, Task, Trial
+from asking import asked_configs
 from toy_tasks import ToyTask
 
 
@@ -40,20 +41,7 @@ def configs(cls: type[MOTPE], task: Task, seed: int, n: int, pending: int, repla
     baseline = cls(task.space, task.objectives, task.fidelity, seed, **options)
     for trial in replay:
         baseline.tell(trial, task.evaluate(trial.config, trial.fidelity, evaluation_seed(seed, trial.id)))
-    out: list[Config] = []
-    asked: list[Trial] = []
-    for i in range(n):
-        asked.append(baseline.ask())
-        if len(asked) == pending or i == n - 1:
-            for trial in asked:
-                out.append(trial.config)
-                try:
-                    result = task.evaluate(trial.config, trial.fidelity, evaluation_seed(seed, trial.id))
-                except RuntimeError as error:  # ToyTask(failures=True) raises for small x
-                    result = Result.failure(str(error))
-                baseline.tell(trial, result)
-            asked = []
-    return out
+    return asked_configs(baseline, task, seed, n, pending)
 
 
 def random_trials(task: Task, seed: int, n: int) -> list[Trial]:

@@ -12,9 +12,9 @@ import json
 import pytest
 
 from baselines import BASELINES
-from suite.loops import evaluation_seed
 from tasks import make_task
-from tasks.base import Result, Task
+from tasks.base import Task
+from asking import asked_configs
 from toy_tasks import ToyTask
 
 BEFORE = {
@@ -29,19 +29,7 @@ BEFORE = {
 def trials(name: str, task: Task, seed: int, n: int = 40) -> str:
     """Digest of the configurations of ``n`` trials, asked three at a time (asynchronous workers), failures told."""
     baseline = BASELINES.get(name)(task.space, task.objectives, task.fidelity, seed)
-    configs = []
-    pending = []
-    for i in range(n):
-        pending.append(baseline.ask())
-        if len(pending) == 3 or i == n - 1:
-            while pending:
-                trial = pending.pop(0)
-                configs.append(trial.config)
-                try:
-                    result = task.evaluate(trial.config, trial.fidelity, evaluation_seed(seed, trial.id))
-                except RuntimeError as error:  # ToyTask(failures=True) raises for small x
-                    result = Result.failure(str(error))
-                baseline.tell(trial, result)
+    configs = asked_configs(baseline, task, seed, n, pending=3)
     return hashlib.sha256(json.dumps(configs, sort_keys=True).encode()).hexdigest()
 
 
