@@ -97,7 +97,7 @@ def test_the_committed_quality_runs_are_found_by_their_keys() -> None:
 
 
 @pytest.mark.parametrize(("baselines", "message"), [
-    ("nsga2@population_size=20", "baselines: the label 'nsga2@population_size' must be a folder name"),
+    ("nsga2@population_size=20", "baselines: 'nsga2@population_size"),  # the old spelling: a label is needed
     ("random_search=random_search@sampler=configspace", "the label random_search names the reference"),
     ("big=nsga2@population_size=zero", "baselines: big: baseline nsga2: option population_size must be an integer"),
 ])
