@@ -41,7 +41,8 @@ CHILD = """
 import json, sys, time
 T0 = {t0!r}
 def mark(step):
-    print(f"@@ {{time.time() - T0:.4f}} {{time.process_time():.4f}} child: {{step}}", file=sys.stderr, flush=True)
+    # one write per line: the suite's process writes to the same pipe, and print writes the line and its end apart
+    sys.stderr.write(f"@@ {{time.time() - T0:.4f}} {{time.process_time():.4f}} child: {{step}}\\n")
 mark("started")
 sys.path.insert(0, {root!r})
 import analysis.plots as plots
@@ -78,7 +79,7 @@ SUITE = """
 import sys, time
 T0 = time.time()
 def mark(step):
-    print(f"@@ {time.time() - T0:.4f} {time.process_time():.4f} suite: {step}", file=sys.stderr, flush=True)
+    sys.stderr.write(f"@@ {time.time() - T0:.4f} {time.process_time():.4f} suite: {step}\\n")  # one write, as the child's
 import subprocess
 import suite.cli, suite.cluster
 CHILD = sys.argv[1]
@@ -104,7 +105,8 @@ def opened(*args, **kwargs):
 suite.cli.FigureProcess.draw, suite.cluster.open_client = drawn, opened
 status = suite.cli.run(sys.argv[2:])
 mark("suite returns")
-sys.exit(status)
+import run_suite
+getattr(run_suite, "exit_without_teardown", sys.exit)(status)  # as this checkout's run_suite.py ends
 """
 
 def steps(stderr: str) -> dict[str, tuple[float, float]]:
