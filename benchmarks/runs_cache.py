@@ -14,23 +14,10 @@ from __future__ import annotations
 import functools
 import json
 import sys
-import tomllib
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-
-def suite_version() -> str:
-    """The version of the code these scripts run: the checkout's own ``pyproject.toml``. An editable
-    install's metadata keeps the version it was installed at (0.3.0 after the checkout became 0.4.0), so it
-    would key new runs as the old version's; it is read only where no ``pyproject.toml`` sits above."""
-    project = Path(__file__).resolve().parent.parent / "pyproject.toml"
-    if project.exists():
-        return tomllib.loads(project.read_text())["project"]["version"]
-    try:
-        return version("bag-of-baselines")
-    except PackageNotFoundError:  # neither a checkout nor installed: the cache cannot tell versions apart
-        return "unknown"
+from suite.metadata import suite_version
 
 
 @functools.lru_cache(maxsize=None)

@@ -66,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         print(HELP)
         return 0
     if argv[:1] == ["--version"]:
-        from importlib.metadata import version
+        from suite.metadata import suite_version
 
-        print(f"{PROG} {version(PROG)}")
+        print(f"{PROG} {suite_version()}")
         return 0
     name, rest = _split(argv)
     command = COMMANDS.get(name)

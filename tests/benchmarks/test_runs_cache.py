@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -60,9 +59,12 @@ def test_quality_resumes_from_the_cache_and_marks_what_is_missing(tmp_path: Path
     assert "| morea | n/m |" in again
 
 
-def test_the_suite_version_is_the_checkouts_not_a_stale_installs() -> None:
-    # an editable install keeps the version it was installed at: runs of 0.4.0 were keyed as 0.3.0's
-    assert runs_cache.suite_version() == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+def test_the_cache_keys_runs_by_the_version_each_run_records() -> None:
+    # one version for both: the run's metadata (tests/suite/test_metadata.py checks it against pyproject.toml)
+    from suite.metadata import package_versions
+
+    key = json.loads(runs_cache.run_key("quality", "fcnet-naval", "nsga2", {}, 0, 100))
+    assert key["suite"] == package_versions()["bag-of-baselines"]
 
 
 def test_a_variant_is_keyed_by_its_registered_baseline_and_options_never_its_label() -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
+from suite import metadata
 from suite.lifecycle import execute
 from suite.metadata import BaselineRecord, RunKey, RunMetadata
 from suite.results_format import ResultsError
 from suite.spec import Budget, RunSpec
 
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = RunSpec("random_search", "nb201-cifar10", 2, Budget(evaluations=5), n_workers=2, experiment="m")
 
 
@@ -43,6 +47,17 @@ def test_a_record_round_trips_through_json_text_with_every_field_set() -> None:
 def test_every_run_records_the_versions_of_its_packages(written: dict) -> None:
     assert written["versions"]["numpy"] == version("numpy") and written["versions"]["python"]
     assert written["versions"]["ConfigSpace"] == version("ConfigSpace")
+
+
+def test_every_run_records_the_suites_own_version_from_the_checkout_not_a_stale_install(
+    written: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # read here with a plain pattern, not tomllib as the code does
+    checkout = re.search(r'^version = "([^"]+)"$', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+    assert checkout and written["versions"]["bag-of-baselines"] == checkout.group(1)
+    # an editable install keeps the version it was installed at (0.3.0 when the checkout said 0.4.0)
+    monkeypatch.setattr(metadata, "version", lambda name: "0.0.0")
+    assert metadata.suite_version() == checkout.group(1)
 
 
 def test_metadata_with_a_missing_or_unknown_key_is_refused(written: dict) -> None:
