@@ -147,7 +147,11 @@ def choose_rails(rails: list[Rail]) -> list[Rail]:
 
 
 class Ina3221Meter(EnergyMeter):
-    """Samples the chosen rails every ``interval_s`` on a thread and integrates their summed power."""
+    """Samples the chosen rails every ``interval_s`` on a thread and integrates their summed power.
+
+    A sample is kept only whole (its time with the power read for it); a read that fails on the sampling
+    thread fails the measurement at ``stop``, since an energy integrated over the samples before it would
+    silently cover only part of the window."""
 
     def __init__(self, rails: list[Rail], interval_s: float = 0.005) -> None:
         if not rails:
@@ -156,20 +160,26 @@ class Ina3221Meter(EnergyMeter):
         self._interval = interval_s
         self._times: list[float] = []
         self._power: list[float] = []
+        self._error: Exception | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.name = "ina3221[" + ",".join(r.name for r in rails) + "]"
 
     def _sample(self) -> None:
-        self._times.append(time.perf_counter())
-        self._power.append(sum(r.read_mw() for r in self._rails))
+        at = time.perf_counter()
+        power = sum(r.read_mw() for r in self._rails)
+        self._times.append(at)
+        self._power.append(power)
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            self._sample()
+        try:
+            while not self._stop.wait(self._interval):
+                self._sample()
+        except Exception as error:  # a sysfs read can fail in several ways (OSError, a garbled number)
+            self._error = error
 
     def start(self) -> None:
-        self._times, self._power = [], []
+        self._times, self._power, self._error = [], [], None
         self._stop.clear()
         self._sample()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -179,6 +189,9 @@ class Ina3221Meter(EnergyMeter):
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        if self._error is not None:
+            raise RuntimeError(f"{self.name}: reading a rail failed during the measurement: "
+                               f"{type(self._error).__name__}: {self._error}") from self._error
         self._sample()
         return integrate_power(np.array(self._times), np.array(self._power))
 

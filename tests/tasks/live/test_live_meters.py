@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import torch
 
 from tasks.live.meters import (
     Ina3221Meter,
+    Rail,
     RaplMeter,
     choose_rails,
     counter_delta,
@@ -67,7 +69,10 @@ def test_ina3221_meter_integrates_a_changing_rail(sysfs_fixtures: Path, tmp_path
     meter = Ina3221Meter(choose_rails(find_ina3221_rails(root)), interval_s=0.002)
     meter.start()
     time.sleep(0.2)
-    power_file.write_text("5796\n")  # doubled
+    # sysfs never shows a half-written value: replace the file whole, as the kernel's reads see it
+    staged = power_file.with_name("staged")
+    staged.write_text("5796\n")  # doubled
+    os.replace(staged, power_file)
     time.sleep(0.2)
     energy = meter.stop()
     times, power = np.array(meter._times), np.array(meter._power)
@@ -76,6 +81,16 @@ def test_ina3221_meter_integrates_a_changing_rail(sysfs_fixtures: Path, tmp_path
     dt = np.diff(times)
     assert np.sum(power[:-1] * dt) <= energy <= np.sum(power[1:] * dt)
     assert 2898 * 0.35 < energy < 5796 * 0.5
+
+
+def test_a_rail_read_failing_mid_measurement_fails_the_measurement() -> None:
+    reads = iter([2898.0] * 5)
+    meter = Ina3221Meter([Rail("VDD_IN", lambda: next(reads))], interval_s=0.001)  # StopIteration after 5
+    meter.start()
+    time.sleep(0.1)
+    with pytest.raises(RuntimeError, match=r"ina3221\[VDD_IN\]: reading a rail failed during the measurement"):
+        meter.stop()
+    assert len(meter._times) == len(meter._power) == 5  # no time kept without its power
 
 
 def test_rapl_zones_are_packages_only(sysfs_fixtures: Path) -> None:
