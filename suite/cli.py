@@ -30,10 +30,14 @@ class Command:
     target: str
     summary: str
     prefix: tuple[str, ...] = ()
+    #: the tool writes and closes every file before it returns, so its process may end without the interpreter's
+    #: teardown of its modules (``suite.process.exit_without_teardown``), as ``python run_suite.py`` does
+    ends_without_teardown: bool = False
 
 
 COMMANDS: dict[str, Command] = {
-    "run": Command("suite.cli:run", "run the grid baselines x tasks x seeds; a second call resumes"),
+    "run": Command("suite.cli:run", "run the grid baselines x tasks x seeds; a second call resumes",
+                   ends_without_teardown=True),
     "list": Command("suite.cli:list_names", "list registered baselines and tasks"),
     "analyse": Command("analysis.__main__:main", "figures and tables of a results folder"),
     "table check": Command("tasks.tables.reference:main", "check the reference files (bounds, true front)"),
@@ -81,6 +85,18 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"'{name}' is not available: cannot import {error.name} (needed by {module_name})")
     tool: Callable[[list[str]], int] = getattr(module, function_name)
     return tool([*command.prefix, *rest])
+
+
+def console() -> NoReturn:
+    """The installed ``bag-of-baselines`` script: ``main`` with the command line, ending as the command allows."""
+    argv = sys.argv[1:]
+    status = main(argv)
+    command = COMMANDS.get(_split(argv)[0])
+    if command is not None and command.ends_without_teardown:
+        from suite.process import exit_without_teardown
+
+        exit_without_teardown(status)
+    sys.exit(status)
 
 
 def _split(argv: list[str]) -> tuple[str, list[str]]:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +113,35 @@ def test_a_tool_that_cannot_be_imported_is_one_line_and_exit_2(monkeypatch: pyte
     assert capsys.readouterr().err.strip() == ("bag-of-baselines: error: 'table check' is not available: cannot "
                                                "import tasks.tables.nowhere (needed by tasks.tables.nowhere) "
                                                "(see --help)")
+
+
+def test_the_console_script_ends_run_without_teardown_and_the_other_tools_the_usual_way(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import suite.cli
+    import suite.process
+
+    fast: list[int] = []
+
+    def exit_without_teardown(status: int) -> None:
+        fast.append(status)
+        raise SystemExit(status)
+
+    monkeypatch.setattr(suite.process, "exit_without_teardown", exit_without_teardown)
+    monkeypatch.setattr(suite.cli, "main", lambda argv: 3)
+    for argv in (["run", "--budget", "5"], ["list"], ["analyse", "x"], []):
+        monkeypatch.setattr(sys, "argv", ["bag-of-baselines", *argv])
+        with pytest.raises(SystemExit) as ended:
+            suite.cli.console()
+        assert ended.value.code == 3
+    assert fast == [3]  # only `run`
+
+
+def test_a_run_from_the_console_script_is_complete(tmp_path: Path) -> None:
+    done = _bob("run", "--baselines", "random_search", "--tasks", "fcnet-naval", "--seeds", "1", "--budget", "5",
+                "--results", str(tmp_path), "--experiment", "console", "--quiet", "--no-plot")
+    assert done.returncode == 0, done.stderr
+    run = tmp_path / "console" / "fcnet-naval" / "random_search" / "0"
+    assert len(pq.read_table(run / "evaluations.parquet")) == 5
 
 
 def test_list_shows_baselines_and_tasks() -> None:
