@@ -67,27 +67,39 @@ def test_ina3221_meter_integrates_a_changing_rail(sysfs_fixtures: Path, tmp_path
     shutil.copytree(sysfs_fixtures / "jetson-tx2", root)
     power_file = root / "bus/i2c/drivers/ina3221x/0-0041/iio:device1/in_power0_input"
     meter = Ina3221Meter(choose_rails(find_ina3221_rails(root)), interval_s=0.002)
+    before = time.perf_counter()
     meter.start()
     time.sleep(0.2)
     # sysfs never shows a half-written value: replace the file whole, as the kernel's reads see it
     staged = power_file.with_name("staged")
     staged.write_text("5796\n")  # doubled
     os.replace(staged, power_file)
+    replaced = time.perf_counter()
     time.sleep(0.2)
     energy = meter.stop()
+    after = time.perf_counter()
     times, power = np.array(meter._times), np.array(meter._power)
     assert set(power) == {2898.0, 5796.0}
     # an independent rectangle sum brackets the trapezoid rule
     dt = np.diff(times)
     assert np.sum(power[:-1] * dt) <= energy <= np.sum(power[1:] * dt)
-    assert 2898 * 0.35 < energy < 5796 * 0.5
+    # one sample after another: the old value until the file was replaced, the new one from then on
+    assert power[0] == 2898.0 and np.all(np.diff(power) >= 0) and np.all(power[times >= replaced] == 5796.0)
+    # the samples span the window this test measured around the meter (at least the two sleeps), not the sleeps'
+    # nominal 0.4 s: a loaded machine oversleeps, and the energy follows the window the samples cover
+    span = times[-1] - times[0]
+    assert before <= times[0] and times[-1] <= after and span >= 0.4
+    assert 2898 * span < energy < 5796 * span
 
 
 def test_a_rail_read_failing_mid_measurement_fails_the_measurement() -> None:
     reads = iter([2898.0] * 5)
     meter = Ina3221Meter([Rail("VDD_IN", lambda: next(reads))], interval_s=0.001)  # StopIteration after 5
     meter.start()
-    time.sleep(0.1)
+    # the sampling thread ends at its sixth read; wait for that, not for a fixed time a loaded machine may outlast
+    deadline = time.monotonic() + 60
+    while meter._thread is not None and meter._thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.005)
     with pytest.raises(RuntimeError, match=r"ina3221\[VDD_IN\]: reading a rail failed during the measurement"):
         meter.stop()
     assert len(meter._times) == len(meter._power) == 5  # no time kept without its power
@@ -141,10 +153,15 @@ def test_energy_on_this_machine_is_measured_or_absent_with_a_reason() -> None:
 
 def test_energy_from_a_fixture_meter_is_per_example(sysfs_fixtures: Path) -> None:
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
-    energy = measure_energy(model, (1, 8, 8), select_meter("ina3221", "cpu", sysfs_fixtures / "jetson-tx2"),
-                            batch_size=4, min_seconds=0.2)
-    # constant 2898 mW over the metered window, shared by passes * batch examples
-    assert energy.mj == pytest.approx(2898 * energy.seconds / (energy.passes * 4), rel=0.1)
+    choice = select_meter("ina3221", "cpu", sysfs_fixtures / "jetson-tx2")
+    energy = measure_energy(model, (1, 8, 8), choice, batch_size=4, min_seconds=0.2)
+    # constant 2898 mW over the metered window (its first to last sample), shared by passes * batch examples
+    times = choice.meter._times  # type: ignore[union-attr]
+    window = times[-1] - times[0]
+    assert energy.mj == pytest.approx(2898 * window / (energy.passes * 4), rel=1e-9)
+    # the window holds the timed passes: longer than them only by starting and stopping the meter (its sampling
+    # thread's join: milliseconds, more on a loaded machine, so no fixed share of 0.2 s)
+    assert energy.passes >= 20 and energy.seconds >= 0.2 and window >= energy.seconds
 
 
 @pytest.mark.gpu
