@@ -149,20 +149,27 @@ def test_a_wall_clock_run_resumes_by_telling_its_recorded_rows(tmp_path: Path, m
 
 def test_the_run_lock_makes_a_second_writer_wait(tmp_path: Path) -> None:
     events: list[str] = []
-    holding = threading.Event()
+    holding, told = threading.Event(), threading.Event()
 
     def first() -> None:
         with run_lock(tmp_path):
             holding.set()
+            # held until the second writer has found it busy (not for a fixed time, which a loaded machine can
+            # outlast before the second even asks), then a while longer, in which a lock that let it in would show
+            told.wait(60)
             time.sleep(0.3)
             events.append("first done")
 
+    def waiting(holder: str) -> None:
+        events.append(f"waited for {holder}")
+        told.set()
+
     thread = threading.Thread(target=first)
     thread.start()
-    holding.wait()
-    with run_lock(tmp_path, on_wait=lambda holder: events.append(f"waited for {holder}")):
+    assert holding.wait(60)
+    with run_lock(tmp_path, on_wait=waiting):
         events.append("second has it")
-    thread.join()
+    thread.join(60)
     assert events[0].startswith("waited for ") and events[1:] == ["first done", "second has it"]
 
 
