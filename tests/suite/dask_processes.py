@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -55,6 +56,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
+def _has_address(scheduler_file: Path) -> bool:
+    try:
+        return bool(json.loads(scheduler_file.read_text()).get("address"))
+    except (OSError, ValueError, AttributeError):  # not there yet, or created and not yet written
+        return False
+
+
 @contextlib.contextmanager
 def dask_processes(folder: Path, workers: dict[str, list[str]]) -> Iterator[DaskProcesses]:
     """A scheduler and one worker per entry of ``workers`` (name -> extra arguments, e.g.
@@ -68,8 +76,11 @@ def dask_processes(folder: Path, workers: dict[str, list[str]]) -> Iterator[Dask
     scheduler = _start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address",
                         "127.0.0.1:0", "--scheduler-file", str(scheduler_file)], folder / "scheduler.log")
     try:
+        # the scheduler creates its file, then writes it: wait for an address in it, not for the file alone
+        # (Client(scheduler_file=...) gives up after 0.1 s on a file still empty, as a scheduler preempted between
+        # the two leaves it on a loaded machine; the workers' own reading waits)
         deadline = time.monotonic() + 60
-        while not scheduler_file.exists():
+        while not _has_address(scheduler_file):
             if time.monotonic() > deadline or scheduler.poll() is not None:
                 raise RuntimeError(f"dask scheduler did not start: {(folder / 'scheduler.log').read_text()}")
             time.sleep(0.1)
