@@ -217,10 +217,13 @@ CASES: list[tuple[str, list[str], str]] = [
 ]
 
 
-def _port_nothing_listens_on() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@pytest.fixture(scope="module")
+def closed_port() -> Iterator[int]:
+    """A loopback port where nothing listens, held (bound, never listening) so that no other process can take it
+    while the cases run: a connection to it is refused at once."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -265,9 +268,9 @@ def _one_line(code: int | str | None, err: str, words: str) -> str:
 @pytest.mark.usefixtures("no_run_starts")
 @pytest.mark.parametrize(("argv", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_one_line_naming_what_to_fix_and_exit_2(
-    argv: list[str], words: str, folder: Path, capsys: pytest.CaptureFixture[str],
+    argv: list[str], words: str, folder: Path, closed_port: int, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    argv = [a.replace("{tmp}", str(folder)).replace("{closed_port}", str(_port_nothing_listens_on())) for a in argv]
+    argv = [a.replace("{tmp}", str(folder)).replace("{closed_port}", str(closed_port)) for a in argv]
     if argv[:1] == ["run"] and "--results" not in argv:
         argv += ["--results", str(folder / "results")]  # a case that reaches the cluster writes its log here
     started = time.monotonic()
