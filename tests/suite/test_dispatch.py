@@ -103,6 +103,10 @@ def test_live_runs_start_as_gpu_workers_join_and_overlap_once_two_are_present(
         assert not list(root.rglob("evaluations.*"))
         dask.add_worker("gpu1", ["--resources", "GPU=1"])
         client.wait_for_workers(2, timeout=60)
+        # the second GPU worker only once the suite has seen the first alone (one run started, the others wait): the
+        # suite looks at the workers once a second, and a second worker joining sooner (a worker starts in about a
+        # second) would make the two GPUs appear at once
+        _until(lambda: "free now 0 GPU of 1 GPU present" in caplog.text, "the suite to start one run on one GPU")
         second_started = time.time()
         dask.add_worker("gpu2", ["--resources", "GPU=1"])
         suite.join(timeout=120)
