@@ -70,11 +70,20 @@ def _reference(specs: list[RunSpec], root: Path) -> dict[str, pd.DataFrame]:
     return _rows_by_run(root)
 
 
+def _lines(path: Path) -> int:
+    """The rows a run has written so far; 0 before it begins and once it is complete (its .jsonl compacted away,
+    possibly between a look at the folder and the read)."""
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
 def _wait_for_rows(root: Path, at_least: int, timeout: float = 120) -> Path:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for path in root.glob("e/*/*/*/evaluations.jsonl"):
-            if path.read_bytes().count(b"\n") >= at_least:
+            if _lines(path) >= at_least:
                 return path.parent
         time.sleep(0.05)
     raise AssertionError(f"no run under {root} reached {at_least} rows")
@@ -87,8 +96,7 @@ def _worker_in_the_middle_of_a_run(client: Client, root: Path, budget: int) -> t
         for address, keys in client.processing().items():
             for key in keys:  # run-<experiment>-<task>-<baseline>-<seed>
                 folder = root / "e" / "fcnet-naval" / "random_search" / str(key).rsplit("-", 1)[1]
-                rows = folder / "evaluations.jsonl"
-                if rows.exists() and 30 <= rows.read_bytes().count(b"\n") < budget // 2:
+                if 30 <= _lines(folder / "evaluations.jsonl") < budget // 2:
                     return address, folder
         time.sleep(0.02)
     raise AssertionError("no worker was seen in the middle of a run")
