@@ -18,7 +18,7 @@ from baselines._successive_halving import (
 )
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Result, Trial, to_python
-from tasks.threads import torch_threads
+from tasks.threads import torch_seeded, torch_threads
 
 
 def ranks(points: np.ndarray) -> np.ndarray:
@@ -173,8 +173,7 @@ class MOBANANAS(Baseline):
                            for group in (configs, candidates))
         targets = torch.tensor(points, dtype=torch.float32)
         width, outputs = inputs.shape[1], targets.shape[1]
-        with torch.random.fork_rng(), torch_threads(1):
-            torch.manual_seed(int(self._rng.integers(2**31)))
+        with torch_seeded(int(self._rng.integers(2**31))), torch_threads(1):
 
             def uniform(*shape: int, fan_in: int) -> torch.Tensor:  # torch.nn.Linear's initialisation
                 bound = 1 / np.sqrt(max(fan_in, 1))

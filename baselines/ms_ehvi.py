@@ -11,7 +11,7 @@ from baselines._evolution import normalised
 from baselines.base import register
 from baselines.qnehvi import BATCH, QNEHVI, REFERENCE
 from tasks.base import Config, Result, Trial, to_python
-from tasks.threads import torch_threads
+from tasks.threads import torch_seeded, torch_threads
 
 
 @register("ms_ehvi")
@@ -149,8 +149,7 @@ class MSEHVI(QNEHVI):
         configs, vectors = self._candidates()
         if not configs:  # every candidate drawn was observed already (a small, exhausted table)
             return to_python(self._random_space.sample_configuration())
-        with torch.random.fork_rng(), torch_threads(self._options["torch_threads"]):
-            torch.manual_seed(int(self._rng.integers(2**31)))
+        with torch_seeded(int(self._rng.integers(2**31))), torch_threads(self._options["torch_threads"]):
             acquisition, _ = self.acquisition()
             choices = torch.tensor(np.hstack([vectors, self.known_values(configs)]), dtype=torch.double)
             with torch.no_grad():

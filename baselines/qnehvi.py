@@ -10,7 +10,7 @@ from baselines._encoding import Encoding
 from baselines._evolution import mutate, normalised
 from baselines.base import Baseline, Option, Proposal, register
 from tasks.base import Config, Result, Trial, to_python
-from tasks.threads import torch_threads
+from tasks.threads import torch_seeded, torch_threads
 
 #: the hypervolume's reference point, per objective, in units of the objectives' bounds (0 lower, 1 upper)
 REFERENCE = 1.1
@@ -51,7 +51,7 @@ class QNEHVI(Baseline):
     - Failed evaluations are left out of the model (and never asked again); replayed results enter it
       like any other. Every trial runs at the task's maximum fidelity.
     - Determinism: the model fit and the quasi-Monte-Carlo samples draw from torch's generator, seeded
-      from the baseline's seed inside ``torch.random.fork_rng`` (nothing global is changed afterwards).
+      from the baseline's seed inside ``tasks.threads.torch_seeded`` (nothing global is changed afterwards).
 
     Args (options):
         n_initial_trials: random configurations before the model is used (default 10).
@@ -149,8 +149,7 @@ class QNEHVI(Baseline):
         if not configs:  # every candidate drawn was observed already (a small, exhausted table)
             return to_python(self._random_space.sample_configuration())
         seed = int(self._rng.integers(2**31))
-        with torch.random.fork_rng(), torch_threads(self._options["torch_threads"]):
-            torch.manual_seed(seed)
+        with torch_seeded(seed), torch_threads(self._options["torch_threads"]):
             inputs = torch.tensor(np.array(self._inputs), dtype=torch.double)
             outputs = -torch.tensor(np.array(self._outputs), dtype=torch.double)
             model = SingleTaskGP(inputs, outputs, outcome_transform=Standardize(m=outputs.shape[-1]))

@@ -1,4 +1,5 @@
-"""Torch's intra-op thread count for a block of work, restored after: one place for tasks and baselines.
+"""Torch's process-wide state for a block of work, restored after: its intra-op thread count and its global
+random stream. One place for tasks and baselines.
 
 It lives in ``tasks`` because the arrows run one way: a task imports nothing from ``baselines``, a baseline may
 import from ``tasks``. Importing this module does not import torch (a baseline module stays cheap to import).
@@ -6,8 +7,15 @@ import from ``tasks``. Importing this module does not import torch (a baseline m
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Sequence
+
+#: held by every seeded block: torch's default generators belong to the process, so without it a baseline's model
+#: fit on the suite's thread and an evaluation's weight initialisation on an evaluator thread (``ThreadEvaluator``)
+#: draw from one stream in turns, and neither gets the numbers of its seed. Reentrant: a seeded block may call code
+#: that seeds its own.
+_RANDOM_STREAM = threading.RLock()
 
 
 @contextmanager
@@ -30,3 +38,19 @@ def torch_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+@contextmanager
+def torch_seeded(seed: int, devices: Sequence[int] | None = None) -> Iterator[None]:
+    """Run a block on torch's global random stream seeded with ``seed``, no other thread drawing from it meanwhile,
+    and give the caller its own stream back afterwards.
+
+    ``devices``: the CUDA devices whose streams are forked too (``torch.random.fork_rng``'s argument; None: all).
+    Other threads' seeded blocks wait for this one; their unseeded draws cannot be stopped, so code that draws
+    without a seed has no reproducible numbers when it runs next to this one anyway.
+    """
+    import torch
+
+    with _RANDOM_STREAM, torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield

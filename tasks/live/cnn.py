@@ -12,7 +12,6 @@ evaluation seed and the mini-batch order from another, so concurrent evaluations
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -29,6 +28,7 @@ from ConfigSpace import (
 from torch import nn
 
 from tasks.live.data import Dataset
+from tasks.threads import torch_seeded
 
 MAX_LAYERS = 3
 CONV_WIDTH = (16, 1024)
@@ -163,15 +163,10 @@ class EpochRecord:
     train_time_s: float
 
 
-# Weight initialisation draws from torch's global generator; this lock keeps the seeded draw of one
-# evaluation from interleaving with another thread's.
-_INIT_LOCK = threading.Lock()
-
-
 def make_model(config: Mapping[str, Any], data_shape: tuple[int, int, int], n_classes: int, seed: int) -> nn.Sequential:
     """The model of ``config`` with weights drawn reproducibly from ``seed``."""
-    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    # the layers' initialisation draws from torch's global stream, which other threads share
+    with torch_seeded(seed, devices=[]):
         return build_model(Architecture.from_config(config), data_shape, n_classes)
 
 

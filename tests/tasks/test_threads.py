@@ -1,11 +1,16 @@
-"""torch_threads: the thread count inside the block, the caller's restored after it (an error too)."""
+"""torch_threads: the thread count inside the block, the caller's restored after it (an error too); torch_seeded:
+the seed's numbers inside the block whatever other threads seed meanwhile, the caller's stream after it."""
 
 from __future__ import annotations
 
+import threading
+
+import numpy as np
 import pytest
 import torch
 
-from tasks.threads import torch_threads
+from tasks.live.cnn import make_model
+from tasks.threads import torch_seeded, torch_threads
 
 
 def test_torch_threads_restores_the_callers_setting() -> None:
@@ -22,3 +27,50 @@ def test_torch_threads_restores_the_callers_setting() -> None:
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(previous)
+
+
+def _weights(model: torch.nn.Module) -> np.ndarray:
+    return torch.cat([p.detach().flatten() for p in model.parameters()]).numpy()
+
+
+def test_seeded_blocks_on_two_threads_each_get_their_seeds_numbers() -> None:
+    """A baseline's model fit (many draws) on one thread, an evaluation's weights (make_model) on another."""
+    config = {"n_conv_l": 2, "n_conv_0": 16, "n_conv_1": 32, "n_fc_l": 1, "n_fc_0": 64, "kernel_size": 3,
+              "batch_norm": False, "global_avg_pooling": False}
+    with torch_seeded(7):
+        fit_draws = [torch.rand(2000).numpy() for _ in range(5)]
+    expected_weights = _weights(make_model(config, (1, 8, 8), 10, seed=3))
+    start, wrong = threading.Barrier(2), []
+
+    def fit() -> None:
+        start.wait()
+        for _ in range(60):
+            with torch_seeded(7):
+                if not all(np.array_equal(torch.rand(2000).numpy(), d) for d in fit_draws):
+                    wrong.append("fit")
+
+    def evaluate() -> None:
+        start.wait()
+        for _ in range(60):
+            if not np.array_equal(_weights(make_model(config, (1, 8, 8), 10, seed=3)), expected_weights):
+                wrong.append("evaluate")
+
+    threads = [threading.Thread(target=fit), threading.Thread(target=evaluate)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+
+
+def test_torch_seeded_gives_the_caller_its_stream_back() -> None:
+    torch.manual_seed(11)
+    torch.rand(3)
+    expected = torch.rand(5)
+    torch.manual_seed(11)
+    torch.rand(3)
+    with torch_seeded(1):
+        inside = torch.rand(5)
+    assert torch.equal(torch.rand(5), expected)
+    with torch_seeded(1):
+        assert torch.equal(torch.rand(5), inside)
