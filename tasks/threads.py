@@ -11,10 +11,11 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
-#: held by every seeded block: torch's default generators belong to the process, so without it a baseline's model
-#: fit on the suite's thread and an evaluation's weight initialisation on an evaluator thread (``ThreadEvaluator``)
-#: draw from one stream in turns, and neither gets the numbers of its seed. Reentrant: a seeded block may call code
-#: that seeds its own.
+#: held by every seeded block: torch's default generators belong to the process, so two seeded blocks on two threads
+#: (two runs' model fits in one Dask worker, MO-BANANAS' ensemble next to qNEHVI's GP) would draw from one stream in
+#: turns and neither get its seed's numbers. Reentrant: a seeded block may call code that seeds its own. Live
+#: evaluations draw their weights from generators of their own (``tasks.live.cnn.make_model``): they neither take
+#: this lock nor wait for a baseline's fit.
 _RANDOM_STREAM = threading.RLock()
 
 
@@ -46,8 +47,9 @@ def torch_seeded(seed: int, devices: Sequence[int] | None = None) -> Iterator[No
     and give the caller its own stream back afterwards.
 
     ``devices``: the CUDA devices whose streams are forked too (``torch.random.fork_rng``'s argument; None: all).
-    Other threads' seeded blocks wait for this one; their unseeded draws cannot be stopped, so code that draws
-    without a seed has no reproducible numbers when it runs next to this one anyway.
+    Other threads' seeded blocks wait for this one (a fit of seconds holds it for seconds); draws from the global
+    stream outside any seeded block cannot be stopped, so code that needs reproducible numbers next to a baseline
+    either runs in a seeded block or draws from a ``torch.Generator`` of its own.
     """
     import torch
 

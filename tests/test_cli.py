@@ -136,6 +136,7 @@ def test_the_console_script_ends_run_without_teardown_and_the_other_tools_the_us
     assert fast == [3]  # only `run`
 
 
+@pytest.mark.slow
 def test_a_run_from_the_console_script_is_complete(tmp_path: Path) -> None:
     done = _bob("run", "--baselines", "random_search", "--tasks", "fcnet-naval", "--seeds", "1", "--budget", "5",
                 "--results", str(tmp_path), "--experiment", "console", "--quiet", "--no-plot")

@@ -28,7 +28,6 @@ from ConfigSpace import (
 from torch import nn
 
 from tasks.live.data import Dataset
-from tasks.threads import torch_seeded
 
 MAX_LAYERS = 3
 CONV_WIDTH = (16, 1024)
@@ -164,10 +163,28 @@ class EpochRecord:
 
 
 def make_model(config: Mapping[str, Any], data_shape: tuple[int, int, int], n_classes: int, seed: int) -> nn.Sequential:
-    """The model of ``config`` with weights drawn reproducibly from ``seed``."""
-    # the layers' initialisation draws from torch's global stream, which other threads share
-    with torch_seeded(seed, devices=[]):
-        return build_model(Architecture.from_config(config), data_shape, n_classes)
+    """The model of ``config`` with weights drawn reproducibly from ``seed``.
+
+    The weights are torch's default initialisation of each layer (``reset_parameters``: Kaiming-uniform weights,
+    uniform biases within 1/sqrt(fan-in)), drawn layer by layer in the same order from a generator seeded with
+    ``seed``, so they equal ``torch.manual_seed(seed); build_model(...)``; but torch's global stream is left alone:
+    other threads draw from it (a baseline's model fit next to a live evaluation), and an evaluation must neither
+    disturb them nor wait for them.
+    """
+    with torch.device("meta"):  # shapes only: nothing drawn from the global stream
+        model = build_model(Architecture.from_config(config), data_shape, n_classes)
+    model = model.to_empty(device="cpu")
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for layer in model.modules():
+            if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+                fan_in = layer.weight[0].numel()
+                bound = 1 / math.sqrt(fan_in)
+                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+            elif isinstance(layer, nn.BatchNorm2d):
+                layer.reset_parameters()  # ones, zeros and fresh running statistics: no draws
+    return model
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:

@@ -150,8 +150,8 @@ class Ina3221Meter(EnergyMeter):
     """Samples the chosen rails every ``interval_s`` on a thread and integrates their summed power.
 
     A sample is kept only whole (its time with the power read for it); a read that fails on the sampling
-    thread fails the measurement at ``stop``, since an energy integrated over the samples before it would
-    silently cover only part of the window."""
+    thread makes ``stop`` raise, since an energy integrated over the samples before it would silently cover
+    only part of the window (``measure_energy`` records the energy as absent, with the error)."""
 
     def __init__(self, rails: list[Rail], interval_s: float = 0.005) -> None:
         if not rails:
@@ -317,7 +317,8 @@ def measure_energy(
     device: str | torch.device | None = None,
 ) -> Energy:
     """Forward passes until both ``min_passes`` and ``min_seconds`` are reached, metered as a whole;
-    the energy per example is the metered energy over the examples passed."""
+    the energy per example is the metered energy over the examples passed. Without a meter, or when the meter
+    fails within the window, the energy is NaN with the reason (the model's other measurements stand)."""
     if choice.meter is None:
         return Energy(float("nan"), "none", choice.reason)
     device = torch.device(device) if device is not None else next(model.parameters()).device
@@ -338,5 +339,9 @@ def measure_energy(
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         seconds = time.perf_counter() - started
-        total_mj = choice.meter.stop()
+        try:
+            total_mj = choice.meter.stop()
+        except Exception as error:  # a meter that failed within the window measured nothing: absent, with why
+            reason = f"the meter failed during the measurement: {type(error).__name__}: {error}".splitlines()[0]
+            return Energy(float("nan"), choice.meter.name, reason, passes, seconds)
     return Energy(total_mj / (passes * batch_size), choice.meter.name, "", passes, seconds)

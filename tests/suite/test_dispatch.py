@@ -112,7 +112,6 @@ def test_live_runs_start_as_gpu_workers_join_and_overlap_once_two_are_present(
         suite.join(timeout=120)
     assert not suite.is_alive()
     assert [o.error for o in outcomes] == [None] * 4
-    assert "free now 0 GPU of 1 GPU present" in caplog.text  # one GPU: one run, the others wait
     runs = [read_run(o.folder)[1] for o in outcomes if o.folder is not None]
     assert [len(rows) for rows in runs] == [10] * 4
     evaluations = [_intervals(list(rows["info"])) for rows in runs]

@@ -169,6 +169,7 @@ def test_the_run_lock_makes_a_second_writer_wait(tmp_path: Path) -> None:
     assert holding.wait(60)
     with run_lock(tmp_path, on_wait=waiting):
         events.append("second has it")
+        told.set()  # a lock that let the second in at once fails the test now, not after the first's 60 s wait
     thread.join(60)
     assert events[0].startswith("waited for ") and events[1:] == ["first done", "second has it"]
 

@@ -33,21 +33,23 @@ def _weights(model: torch.nn.Module) -> np.ndarray:
     return torch.cat([p.detach().flatten() for p in model.parameters()]).numpy()
 
 
-def test_seeded_blocks_on_two_threads_each_get_their_seeds_numbers() -> None:
-    """A baseline's model fit (many draws) on one thread, an evaluation's weights (make_model) on another."""
+def test_seeded_blocks_and_model_weights_on_three_threads_each_get_their_seeds_numbers() -> None:
+    """Two runs' model fits (many draws each) in one process, and a live evaluation's weights (make_model)."""
     config = {"n_conv_l": 2, "n_conv_0": 16, "n_conv_1": 32, "n_fc_l": 1, "n_fc_0": 64, "kernel_size": 3,
               "batch_norm": False, "global_avg_pooling": False}
-    with torch_seeded(7):
-        fit_draws = [torch.rand(2000).numpy() for _ in range(5)]
+    fit_draws = {}
+    for seed in (7, 8):
+        with torch_seeded(seed):
+            fit_draws[seed] = [torch.rand(2000).numpy() for _ in range(5)]
     expected_weights = _weights(make_model(config, (1, 8, 8), 10, seed=3))
-    start, wrong = threading.Barrier(2), []
+    start, wrong = threading.Barrier(3), []
 
-    def fit() -> None:
+    def fit(seed: int) -> None:
         start.wait()
         for _ in range(60):
-            with torch_seeded(7):
-                if not all(np.array_equal(torch.rand(2000).numpy(), d) for d in fit_draws):
-                    wrong.append("fit")
+            with torch_seeded(seed):
+                if not all(np.array_equal(torch.rand(2000).numpy(), d) for d in fit_draws[seed]):
+                    wrong.append(f"fit {seed}")
 
     def evaluate() -> None:
         start.wait()
@@ -55,7 +57,8 @@ def test_seeded_blocks_on_two_threads_each_get_their_seeds_numbers() -> None:
             if not np.array_equal(_weights(make_model(config, (1, 8, 8), 10, seed=3)), expected_weights):
                 wrong.append("evaluate")
 
-    threads = [threading.Thread(target=fit), threading.Thread(target=evaluate)]
+    threads = [threading.Thread(target=fit, args=(7,)), threading.Thread(target=fit, args=(8,)),
+               threading.Thread(target=evaluate)]
     for thread in threads:
         thread.start()
     for thread in threads:

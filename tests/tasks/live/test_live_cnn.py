@@ -13,6 +13,7 @@ from tasks.live.cnn import (
     build_model,
     cnn_space,
     log10_parameter_bounds,
+    make_model,
     parameter_count,
     train,
 )
@@ -69,3 +70,21 @@ def test_batch_norm_and_pooling_build_for_the_deepest_net() -> None:
     arch = Architecture((16, 16, 16), (8, 8, 8), 7, True, False)
     model = build_model(arch, SHAPES["digits"][0], 10)
     assert model(torch.rand(2, 1, 8, 8)).shape == (2, 10)
+
+
+@pytest.mark.parametrize(("batch_norm", "global_avg_pooling", "n_conv"), [(False, False, 0), (True, False, 2), (True, True, 3)])
+def test_weights_are_torchs_own_initialisation_for_the_seed_and_leave_the_global_stream_alone(
+        batch_norm: bool, global_avg_pooling: bool, n_conv: int) -> None:
+    config = {"n_conv_l": n_conv, **{f"n_conv_{i}": 16 * (i + 1) for i in range(n_conv)}, "n_fc_l": 2, "n_fc_0": 64,
+              "n_fc_1": 8, "kernel_size": 5, "batch_norm": batch_norm, "global_avg_pooling": global_avg_pooling}
+    with torch.random.fork_rng(devices=[]):  # the reference: torch's reset_parameters from the seeded global stream
+        torch.manual_seed(5)
+        expected = build_model(Architecture.from_config(config), (3, 16, 16), 10).state_dict()
+    torch.manual_seed(123)
+    following = torch.rand(4)
+    torch.manual_seed(123)
+    found = make_model(config, (3, 16, 16), 10, seed=5).state_dict()
+    assert torch.equal(torch.rand(4), following)  # nothing drawn from the global stream
+    assert found.keys() == expected.keys()
+    for key in expected:
+        assert torch.equal(found[key], expected[key]), key

@@ -14,6 +14,7 @@ import torch
 
 from tasks.live.meters import (
     Ina3221Meter,
+    MeterChoice,
     Rail,
     RaplMeter,
     choose_rails,
@@ -154,14 +155,26 @@ def test_energy_on_this_machine_is_measured_or_absent_with_a_reason() -> None:
 def test_energy_from_a_fixture_meter_is_per_example(sysfs_fixtures: Path) -> None:
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
     choice = select_meter("ina3221", "cpu", sysfs_fixtures / "jetson-tx2")
+    before = time.perf_counter()
     energy = measure_energy(model, (1, 8, 8), choice, batch_size=4, min_seconds=0.2)
+    after = time.perf_counter()
     # constant 2898 mW over the metered window (its first to last sample), shared by passes * batch examples
     times = choice.meter._times  # type: ignore[union-attr]
     window = times[-1] - times[0]
     assert energy.mj == pytest.approx(2898 * window / (energy.passes * 4), rel=1e-9)
-    # the window holds the timed passes: longer than them only by starting and stopping the meter (its sampling
-    # thread's join: milliseconds, more on a loaded machine, so no fixed share of 0.2 s)
-    assert energy.passes >= 20 and energy.seconds >= 0.2 and window >= energy.seconds
+    # the window holds the timed passes and lies within the call: longer than the passes only by starting and
+    # stopping the meter (its sampling thread's join: milliseconds, more on a loaded machine)
+    assert energy.passes >= 20 and energy.seconds >= 0.2 and energy.seconds <= window <= after - before
+
+
+def test_a_meter_failing_within_the_window_leaves_the_energy_absent_with_why() -> None:
+    reads = iter([2898.0] * 3)
+    choice = MeterChoice(Ina3221Meter([Rail("VDD_IN", lambda: next(reads))], interval_s=0.001), "")
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
+    energy = measure_energy(model, (1, 8, 8), choice, min_seconds=0.1)
+    assert math.isnan(energy.mj) and energy.meter == "ina3221[VDD_IN]" and energy.passes >= 20
+    assert energy.reason.startswith("the meter failed during the measurement: RuntimeError: ina3221[VDD_IN]: "
+                                    "reading a rail failed during the measurement")
 
 
 @pytest.mark.gpu
