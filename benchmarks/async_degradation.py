@@ -20,6 +20,8 @@ pending; how a baseline fills those asks (constant liar, a batch acquisition, a 
 is what is measured. Random search is the control: it cannot lose anything. Loss = median final
 hypervolume at 1 worker minus the median at w workers (positive: w workers did worse); p: two-sided
 Mann-Whitney U of the final hypervolumes at w workers against those at 1 worker, over the seeds.
+A worker count with no run in a row (one the baseline cannot run, or not run yet) is printed n/r and left
+out of the figure; the row's seeds are those all its other worker counts have.
 """
 
 from __future__ import annotations
@@ -126,21 +128,26 @@ def main() -> None:
             if refused:
                 print(f"{task:22s} {name:16s} refused: {refused}")
                 continue
-            # only the seeds every worker count has: medians over unequal seed sets would not compare
-            common = set.intersection(*({r[3] for r in mine if r[2] == w} for w in args.workers))
+            # a worker count with no run of this row (one a baseline cannot run, or not run yet) is shown as
+            # n/r; the others compare over the seeds they all have (medians over unequal seed sets would not)
+            present = [w for w in args.workers if any(r[2] == w for r in mine)]
+            common = set.intersection(*({r[3] for r in mine if r[2] == w} for w in present)) if present else set()
             by_workers = {w: np.array([r[5] for r in sorted(mine, key=lambda r: r[3]) if r[2] == w and r[3] in common])
-                          for w in args.workers}
+                          for w in present}
             seeds = len(common)
-            if seeds == 0:  # runs of another call still missing for some worker count
-                print(f"{task:22s} {name:16s} incomplete: no runs yet for some worker counts")
+            if 1 not in present or seeds == 0:  # no reference at 1 worker, or no seed every present count has
+                print(f"{task:22s} {name:16s} incomplete: no runs yet at 1 worker or no seed common to the worker counts")
                 continue
             medians = {w: float(np.median(v)) for w, v in by_workers.items()}
             tests = {w: mannwhitneyu(by_workers[w], by_workers[1]).pvalue
                      if not np.array_equal(np.sort(by_workers[w]), np.sort(by_workers[1])) else 1.0
-                     for w in args.workers[1:]}
-            losses[task, f"{name} ({budget})"] = [medians[1] - medians[w] for w in args.workers]
-            print(f"{task:22s} {name:16s} {budget:5d} {seeds:5d} " + " ".join(f"{medians[w]:9.4f}" for w in args.workers) + " "
-                  + " ".join(f"{medians[1] - medians[w]:10.4f} {tests[w]:6.3f}" for w in args.workers[1:])
+                     for w in present[1:]}
+            losses[task, f"{name} ({budget})"] = [medians[1] - medians[w] if w in medians else math.nan
+                                                  for w in args.workers]
+            print(f"{task:22s} {name:16s} {budget:5d} {seeds:5d} "
+                  + " ".join(f"{medians[w]:9.4f}" if w in medians else f"{'n/r':>9s}" for w in args.workers) + " "
+                  + " ".join(f"{medians[1] - medians[w]:10.4f} {tests[w]:6.3f}" if w in medians else f"{'n/r':>10s} {'':6s}"
+                             for w in args.workers[1:])
                   + f" {np.median([r[6] for r in mine]):10.2f}", flush=True)
     plot(losses, args)
 
