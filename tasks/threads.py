@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import Iterator, Sequence
+from typing import Iterator
 
 #: held by every seeded block: torch's default generators belong to the process, so two seeded blocks on two threads
 #: (two runs' model fits in one Dask worker, MO-BANANAS' ensemble next to qNEHVI's GP) would draw from one stream in
@@ -42,17 +42,17 @@ def torch_threads(n: int | None) -> Iterator[None]:
 
 
 @contextmanager
-def torch_seeded(seed: int, devices: Sequence[int] | None = None) -> Iterator[None]:
+def torch_seeded(seed: int) -> Iterator[None]:
     """Run a block on torch's global random stream seeded with ``seed``, no other thread drawing from it meanwhile,
     and give the caller its own stream back afterwards.
 
-    ``devices``: the CUDA devices whose streams are forked too (``torch.random.fork_rng``'s argument; None: all).
-    Other threads' seeded blocks wait for this one (a fit of seconds holds it for seconds); draws from the global
-    stream outside any seeded block cannot be stopped, so code that needs reproducible numbers next to a baseline
-    either runs in a seeded block or draws from a ``torch.Generator`` of its own.
+    The CUDA devices' streams are forked and seeded too (``torch.random.fork_rng``'s default). Other threads'
+    seeded blocks wait for this one (a fit of seconds holds it for seconds); draws from the global stream outside
+    any seeded block cannot be stopped, so code that needs reproducible numbers next to a baseline either runs in
+    a seeded block or draws from a ``torch.Generator`` of its own.
     """
     import torch
 
-    with _RANDOM_STREAM, torch.random.fork_rng(devices=devices):
+    with _RANDOM_STREAM, torch.random.fork_rng():
         torch.manual_seed(seed)
         yield
