@@ -92,3 +92,28 @@ def test_a_known_objective_the_task_does_not_have_is_refused() -> None:
         baseline.tell(trial, task.evaluate(trial.config, seed=trial.id))
     with pytest.raises(ValueError, match=r"known objectives \['flops'\] are not among its objectives"):
         baseline.ask()
+
+
+@pytest.mark.parametrize("max_pending, kept", [(None, 5), (2, 2), (20, 9), (0, 0)])
+def test_the_acquisition_is_joint_with_at_most_max_pending_of_the_latest_pending_trials(
+        max_pending: int | None, kept: int) -> None:
+    # qEHVI's cost doubles with each pending point (16 workers ran out of memory): only the latest count
+    task = make_task(TASK)
+    options = {"n_initial_trials": 4} | ({} if max_pending is None else {"max_pending": max_pending})
+    baseline = make_baseline("ms_ehvi", task, 0, options)
+    for _ in range(4):
+        trial = baseline.ask()
+        baseline.tell(trial, task.evaluate(trial.config, seed=trial.id))
+    asked = [baseline.ask() for _ in range(9)]  # nine workers busy: nothing told back
+    acquisition, _ = baseline.acquisition()
+    latest = [t.config for t in asked[len(asked) - kept:]]
+    if kept:
+        assert torch.equal(acquisition.X_pending, _inputs(baseline, latest).squeeze(-2))
+    else:
+        assert acquisition.X_pending is None
+    baseline.tell(asked[-1], task.evaluate(asked[-1].config, seed=asked[-1].id))
+    again, _ = baseline.acquisition()  # a told trial is no longer pending; the next latest takes its place
+    still = asked[:-1]
+    remaining = [t.config for t in still[max(0, len(still) - kept):]]
+    if kept:
+        assert torch.equal(again.X_pending, _inputs(baseline, remaining).squeeze(-2))
