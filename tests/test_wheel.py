@@ -49,11 +49,11 @@ def test_wheel_runs_a_table_task_and_the_analysis_with_regret_outside_the_checko
     source = tmp_path / "source"
     shutil.copytree(ROOT, source, ignore=SOURCE_IGNORED)  # the build writes build/ into its source folder
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(tmp_path / "dist"), str(source)], check=True)
+                    "--wheel-dir", str(tmp_path / "dist"), str(source)], check=True, timeout=600)
     wheel = next((tmp_path / "dist").glob("bag_of_baselines-*.whl"))
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
-                    str(wheel)], check=True)
+                    str(wheel)], check=True, timeout=600)
     shutil.rmtree(source)
     assert sorted(p.name for p in (site / "tabular_data").glob("fcnet-naval*")) == ["fcnet-naval.json"]
 

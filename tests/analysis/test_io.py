@@ -139,7 +139,7 @@ def test_analysis_reads_results_without_importing_runner_code() -> None:
     code = ("import sys, analysis.io; print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('distributed', 'dask', 'baselines', 'ConfigSpace') or m in ('suite.loops', 'suite.lifecycle', "
             "'suite.evaluators', 'suite.dispatch', 'suite.writer')))")
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
     assert found.stdout.strip() == "[]"
 
 

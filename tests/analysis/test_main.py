@@ -146,5 +146,6 @@ def test_a_bad_argument_answers_without_the_figure_libraries() -> None:
             "try:\n    code = main(['--bogus'])\nexcept SystemExit as exit:\n    code = exit.code\n"
             "heavy = sorted(m for m in ('matplotlib', 'seaborn', 'scikit_posthocs') if m in sys.modules)\n"
             "print(code, heavy)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          timeout=300)
     assert done.stdout.strip() == "2 []", done.stdout + done.stderr

@@ -150,5 +150,5 @@ def test_importing_motpe_imports_neither_optuna_nor_configspace() -> None:
     code = ("import sys, baselines.motpe, baselines._optuna; "
             "print(sorted(m for m in ('optuna', 'ConfigSpace', 'scipy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
+                         cwd=Path(__file__).resolve().parents[2], timeout=300)
     assert out.stdout.strip() == "[]"

@@ -100,7 +100,7 @@ def test_same_seed_gives_same_trials_in_processes_with_other_string_hashing() ->
         "print(json.dumps(configs))\n"
     )
     runs = [subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
-                           capture_output=True, text=True, check=True).stdout for seed in ("1", "2")]
+                           capture_output=True, text=True, check=True, timeout=300).stdout for seed in ("1", "2")]
     assert runs[0] == runs[1]
 
 

@@ -39,7 +39,8 @@ def test_an_outside_package_registers_a_baseline_through_its_entry_point(tmp_pat
     (dist / "entry_points.txt").write_text("[bag_of_baselines.baselines]\noutside_random = outside_pkg:OutsideRandom\n")
     code = "from baselines import BASELINES; print(BASELINES.get('outside_random').__name__)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={"PYTHONPATH": str(tmp_path), "PATH": ""}, cwd=Path(__file__).resolve().parents[2])
+                          env={"PYTHONPATH": str(tmp_path), "PATH": ""}, cwd=Path(__file__).resolve().parents[2],
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "OutsideRandom"
 
@@ -74,6 +75,6 @@ def test_one_baseline_imports_only_its_own_library() -> None:
         print("optuna" in sys.modules, "smac" in sys.modules)
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[2])
+                          cwd=Path(__file__).resolve().parents[2], timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["[]", "NSGA2 False", "True False"]
