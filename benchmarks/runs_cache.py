@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from suite.metadata import suite_version
+from suite.metadata import numpy_simd, suite_version
 
 
 @functools.lru_cache(maxsize=None)
@@ -66,6 +66,9 @@ def load(path: Path | None, part: str) -> dict[str, dict[str, Any]]:
 
 
 def append(path: Path | None, key: str, result: dict[str, Any]) -> None:
+    """Add a finished run, with the SIMD paths numpy took here (``suite.metadata.numpy_simd``): not part of the
+    key, as runs on two CPUs are equally valid runs of the seed, but they need not be the same runs."""
     if path is not None:
         with path.open("a") as file:
-            file.write(json.dumps({"key": json.loads(key), "result": result}) + "\n")
+            file.write(json.dumps({"key": json.loads(key), "result": {**result, "numpy_simd": list(numpy_simd())}})
+                       + "\n")

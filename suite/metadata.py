@@ -55,6 +55,23 @@ def _package_versions() -> dict[str, str]:
     return found
 
 
+@functools.lru_cache(maxsize=1)
+def numpy_simd() -> tuple[str, ...]:
+    """The SIMD extensions numpy dispatches to in this process, beyond its baseline (``NPY_DISABLE_CPU_FEATURES``
+    can turn some off). Their implementations of log10, exp and the like can differ in the last bit, so one
+    seed on two CPUs can give other table values and other trials (docs/results.md, "Same seed, same trials").
+    numpy publishes this only in ``show_runtime``'s printout, so it is read from the module behind it
+    (``("unknown",)`` where that module is not found)."""
+    try:
+        from numpy._core import _multiarray_umath as umath  # numpy 2
+    except ImportError:
+        try:
+            from numpy.core import _multiarray_umath as umath  # type: ignore[no-redef]  # numpy 1.26
+        except ImportError:
+            return ("unknown",)
+    return tuple(f for f in getattr(umath, "__cpu_dispatch__", ()) if umath.__cpu_features__.get(f))
+
+
 def timestamp() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
@@ -151,7 +168,8 @@ class RunMetadata:
             task=task, seed=spec.seed, budget=spec.budget, n_workers=spec.n_workers, clock=task["clock"],
             experiment=spec.experiment, eval_timeout_s=spec.eval_timeout_s, resources=spec.resources,
             versions=package_versions(),
-            device={"machine": platform.machine(), "processor": platform.processor(), "node": platform.node()},
+            device={"machine": platform.machine(), "processor": platform.processor(), "node": platform.node(),
+                    "numpy_simd": list(numpy_simd())},
             started=timestamp(),
         )
 

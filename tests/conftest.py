@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+
+# The golden files (shipped fronts, trial digests, rows of earlier loops) were written by numpy's AVX2 code
+# paths; on a CPU with AVX-512 numpy dispatches other implementations of log10, exp and the like, whose last
+# bit can differ (FCNet's log10 MSEs, then Optuna's trials). The session runs numpy on the AVX2 paths on every
+# x86 machine, so that a golden check fails for a change of code, not of CPU (docs/results.md, "Same seed, same
+# trials"). Names of numpy 2 (X86_V4, ...) and 1.26 (AVX512F, ...); numpy ignores the ones a machine lacks.
+NUMPY_AVX2_ONLY = ("X86_V4 AVX512_ICL AVX512_SPR AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX "
+                   "AVX512_CNL")
+if "numpy" in sys.modules and "NPY_DISABLE_CPU_FEATURES" not in os.environ:  # its code paths are chosen already
+    raise RuntimeError("tests/conftest.py: numpy was imported before the test session's settings; run pytest "
+                       f"with NPY_DISABLE_CPU_FEATURES='{NUMPY_AVX2_ONLY}' set, or without the plugin that imports it")
+os.environ.setdefault("NPY_DISABLE_CPU_FEATURES", NUMPY_AVX2_ONLY)
 
 # Decoded tables are cached per user ($BOB_CACHE, keyed by the data's hash and the recipe's version). The tests
 # decode from the raw data into a cache of their own, so a stale user cache can never make a check of the

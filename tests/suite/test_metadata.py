@@ -75,3 +75,20 @@ def test_the_run_key_of_the_metadata_equals_the_key_of_its_spec(written: dict) -
     other = RunSpec("random_search", "nb201-cifar10", 2, Budget(evaluations=5), n_workers=2,
                     options={"n_initial": 3})
     assert RunKey.of(other, written["task"]).difference(found) == "options {}, this suite asks {'n_initial': 3}"
+
+
+def test_the_device_records_the_simd_paths_numpy_runs_on(written: dict) -> None:
+    # numpy's own account (show_runtime's "found", which leaves out what NPY_DISABLE_CPU_FEATURES turned off);
+    # the session turns AVX-512 off (tests/conftest.py), so a machine with it records no X86_V4 here
+    import contextlib
+    import io
+
+    import numpy
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        numpy.show_runtime()
+    found = re.search(r"'found': \[([^\]]*)\]", printed.getvalue())
+    assert found is not None, printed.getvalue()
+    assert written["device"]["numpy_simd"] == re.findall(r"'(\w+)'", found.group(1))
+    assert "X86_V4" not in written["device"]["numpy_simd"]
