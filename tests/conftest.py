@@ -13,9 +13,9 @@ import tempfile
 # trials"). Names of numpy 2 (X86_V4, ...) and 1.26 (AVX512F, ...); numpy ignores the ones a machine lacks.
 NUMPY_AVX2_ONLY = ("X86_V4 AVX512_ICL AVX512_SPR AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX "
                    "AVX512_CNL")
-if "numpy" in sys.modules and "NPY_DISABLE_CPU_FEATURES" not in os.environ:  # its code paths are chosen already
-    raise RuntimeError("tests/conftest.py: numpy was imported before the test session's settings; run pytest "
-                       f"with NPY_DISABLE_CPU_FEATURES='{NUMPY_AVX2_ONLY}' set, or without the plugin that imports it")
+if "numpy" in sys.modules:  # its code paths are chosen at import
+    raise RuntimeError("tests/conftest.py: numpy was imported before the test session could choose its code paths; "
+                       "run pytest without the plugin that imports it (-p no:NAME)")
 os.environ.setdefault("NPY_DISABLE_CPU_FEATURES", NUMPY_AVX2_ONLY)
 
 # Decoded tables are cached per user ($BOB_CACHE, keyed by the data's hash and the recipe's version). The tests

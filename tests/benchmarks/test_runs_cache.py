@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from suite.metadata import numpy_simd
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ROOT / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
@@ -30,7 +32,8 @@ def test_options_and_version_are_part_of_the_key(tmp_path: Path, capsys: pytest.
         file.write(json.dumps({"key": other_data, "result": {"regret": 8.0}}) + "\n")
         file.write(json.dumps(["fcnet-naval", "nsga2", 1, 0, 50, 1.1, 0.1, ""]) + "\n")  # the old layout
     found = runs_cache.load(cache, "quality")
-    assert found == {default: {"regret": 0.5}, larger: {"regret": 0.25}}
+    simd = list(numpy_simd())  # where the run was made, beside its result (docs/results.md, "Same seed, same trials")
+    assert found == {default: {"regret": 0.5, "numpy_simd": simd}, larger: {"regret": 0.25, "numpy_simd": simd}}
     assert "3 run(s) of another suite version, task version or task data, or of an older layout" in \
         capsys.readouterr().err
     assert runs_cache.load(cache, "async") == {}
