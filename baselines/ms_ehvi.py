@@ -53,8 +53,9 @@ class MSEHVI(QNEHVI):
             evaluations) a run's peak memory and CPU were 0.42 GB and 10 s with 3 pending, 0.9 GB and 33 s
             with 8, 2.1 GB and 118 s with 10, 3.8 GB and 219 s with 11, and a run with 15 pending (16
             workers) was killed at 23 GB; with this cap it took 0.48 GB and 9 s. The earlier-asked pending
-            trials are the ones left out, as they are the nearest to returning into the model; they are never
-            asked again (like every pending trial). With up to ``max_pending + 1`` workers nothing is left out.
+            trials are the ones left out, as they are likely the nearest to returning into the model; they are
+            never asked again (like every pending trial). With up to ``max_pending + 1`` workers nothing is left
+            out; 0 leaves every pending trial out of the acquisition (and still out of the candidates).
     """
 
     OPTIONS = {**QNEHVI.OPTIONS, "max_pending": Option.integer(5, at_least=0)}

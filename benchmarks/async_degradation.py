@@ -106,23 +106,24 @@ def main() -> None:
                for k, r in ((json.loads(key), r) for key, r in cached.items()) if not k["options"]]
     done = {r[:5] for r in results}
     jobs = [] if args.no_run else [job for job in wanted if job not in done]
-    finished = 0
+    kept = 0
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for future in as_completed([pool.submit(one_run, job) for job in jobs]):  # kept as each one ends
             try:
                 result = future.result()
             except BrokenProcessPool:  # a run's process was killed (out of memory, say): the pool is gone
-                print(f"a run's process died (killed, out of memory?) and took the pool with it; "
-                      f"{finished} of {len(jobs)} runs of this call finished and are kept{' in ' + str(args.runs) if args.runs else ''}; run again (with fewer --jobs, "
-                      f"or without the baseline that died) to go on", file=sys.stderr)
+                where = (f"{kept} of its {len(jobs)} runs are kept in {args.runs}" if args.runs
+                         else "nothing is kept (no --runs)")
+                print(f"a run's process died (killed, out of memory?) and took the pool with it: {where}; run again "
+                      f"(with fewer --jobs, or without the baseline that died) to go on", file=sys.stderr)
                 sys.exit(1)
             results.append(result)
-            finished += 1
             task, name, workers, seed, budget = result[:5]
             if result[7]:  # a refusal may be a passing failure or a bug fixed later: it is run again
                 continue
             runs_cache.append(args.runs, runs_cache.run_key("async", task, name, {}, seed, budget, workers),
                               dict(zip(FIELDS, result[5:])))
+            kept += 1
     results = [r for r in results if r[0] in args.tasks and r[2] in args.workers]
     print(f"registered baselines: {', '.join(BASELINES.names())}")
     print("final hypervolume (expected objectives), median over the seeds, simulated clock; "

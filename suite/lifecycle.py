@@ -192,7 +192,8 @@ def _execute_locked(spec: RunSpec, folder: Path, task: Task, evaluator: Evaluato
                                "use --fresh or another experiment name")
         rows = recover_rows(folder / ROWS)
         (folder / PARQUET).unlink(missing_ok=True)  # a crash after compaction, before "complete"
-        previous.resumed.append({"at": metadata.started, "rows": len(rows)})
+        # where it goes on: a resume on another CPU continues the run there (docs/results.md, "Same seed")
+        previous.resumed.append({"at": metadata.started, "rows": len(rows), "device": metadata.device})
         previous.error = None
         metadata = previous
         log.info("%s: resuming after %d recorded rows", folder, len(rows))

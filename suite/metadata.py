@@ -144,7 +144,7 @@ class RunMetadata:
     eval_timeout_s: float | None
     resources: dict[str, float]
     versions: dict[str, str]
-    device: dict[str, str]
+    device: dict[str, Any]
     started: str
     status: str = "running"
     format_version: int = FORMAT_VERSION

@@ -117,3 +117,5 @@ def test_the_acquisition_is_joint_with_at_most_max_pending_of_the_latest_pending
     remaining = [t.config for t in still[max(0, len(still) - kept):]]
     if kept:
         assert torch.equal(again.X_pending, _inputs(baseline, remaining).squeeze(-2))
+    else:
+        assert again.X_pending is None

@@ -4,6 +4,7 @@ run, complete or partial, is refused; one writer at a time."""
 from __future__ import annotations
 
 import json
+import platform
 import shutil
 import threading
 import time
@@ -17,6 +18,7 @@ from baselines import BASELINES
 from baselines.random_search import RandomSearch
 from suite.lifecycle import execute, run_lock, run_state
 from suite.loops import run_wall
+from suite.metadata import numpy_simd
 from suite.results_format import ResultsError, read_run
 from suite.spec import Budget, RunSpec
 from tasks import make_task
@@ -53,6 +55,9 @@ def test_a_partial_tabular_run_resumes_to_the_rows_of_an_uninterrupted_run(
     pd.testing.assert_frame_equal(rows, read_run(reference)[1])
     assert metadata["status"] == "complete" and metadata["resumed"][0]["rows"] == keep
     assert "restarted" not in metadata["resumed"][0]
+    # where it went on, which another CPU could make other trials of (docs/results.md, "Same seed, same trials")
+    assert metadata["resumed"][0]["device"]["node"] == platform.node()
+    assert metadata["resumed"][0]["device"]["numpy_simd"] == list(numpy_simd())
 
 
 def test_a_baseline_that_asks_other_trials_makes_the_run_start_over(reference: Path, tmp_path: Path) -> None:

@@ -91,4 +91,4 @@ def test_the_device_records_the_simd_paths_numpy_runs_on(written: dict) -> None:
     found = re.search(r"'found': \[([^\]]*)\]", printed.getvalue())
     assert found is not None, printed.getvalue()
     assert written["device"]["numpy_simd"] == re.findall(r"'(\w+)'", found.group(1))
-    assert "X86_V4" not in written["device"]["numpy_simd"]
+    assert not [f for f in written["device"]["numpy_simd"] if f.startswith(("AVX512", "X86_V4"))]
