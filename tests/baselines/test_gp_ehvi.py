@@ -1,5 +1,5 @@
 """GP-EHVI through Optuna's GPSampler: the GP proposes after the start-up trials, also with pending trials,
-and the acquisition options reach the sampler.
+the acquisition options reach the sampler, and the GP works on the torch threads the option says.
 
 ``baselines.gp_ehvi`` is imported inside the tests, not at collection: importing it registers the baseline,
 and it is kept out of the built-in set (too slow for the suite's every-baseline tests, docs/baselines.md).
@@ -34,3 +34,31 @@ def test_acquisition_options_reach_optunas_sampler() -> None:
     sampler = GPEHVI(task.space, task.objectives, None, seed=0, n_qmc_samples=128, n_preliminary_samples=2048,
                      n_local_search=10)._study.sampler
     assert (sampler._n_qmc_samples_ehvi, sampler._n_preliminary_samples, sampler._n_local_search) == (128, 2048, 10)
+
+
+def test_the_gp_runs_on_the_optioned_torch_threads_and_the_callers_setting_is_restored() -> None:
+    import torch
+    from baselines.gp_ehvi import GPEHVI
+
+    task = make_task("hpobench-mlp-vehicle")
+    baseline = GPEHVI(task.space, task.objectives, None, seed=0, n_startup_trials=3, torch_threads=1)
+    sampler = baseline._study.sampler
+    threads_seen: list[int] = []
+    sample_relative = sampler.sample_relative
+
+    def recording(*args, **kwargs):  # the real sampler, its thread count noted as it runs
+        threads_seen.append(torch.get_num_threads())
+        return sample_relative(*args, **kwargs)
+
+    sampler.sample_relative = recording
+    caller = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        for _ in range(5):
+            trial = baseline.ask()
+            baseline.tell(trial, task.evaluate(trial.config, None, trial.id))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(caller)
+    assert threads_seen == [1] * 5
+    assert GP_KEY in baseline._study.trials[-1].system_attrs  # the GP did propose the last ones
