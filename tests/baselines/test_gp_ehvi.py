@@ -7,6 +7,8 @@ and it is kept out of the built-in set (too slow for the suite's every-baseline 
 
 from __future__ import annotations
 
+from typing import Any
+
 from tasks import make_task
 
 GP_KEY = "gp:relative_params:0"  # where GPSampler records the parameters its acquisition chose
@@ -46,7 +48,7 @@ def test_the_gp_runs_on_the_optioned_torch_threads_and_the_callers_setting_is_re
     threads_seen: list[int] = []
     sample_relative = sampler.sample_relative
 
-    def recording(*args, **kwargs):  # the real sampler, its thread count noted as it runs
+    def recording(*args: Any, **kwargs: Any) -> Any:  # the real sampler, its thread count noted as it runs
         threads_seen.append(torch.get_num_threads())
         return sample_relative(*args, **kwargs)
 
